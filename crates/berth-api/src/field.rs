@@ -122,7 +122,7 @@ impl FieldError {
             kind: ErrorType::TooLong,
             field: field.into(),
             value: None,
-            detail: format!("must have at most {max} bytes"),
+            detail: format!("may not be more than {max} bytes"),
         }
     }
 

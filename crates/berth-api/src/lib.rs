@@ -11,6 +11,7 @@ pub mod field;
 pub mod meta;
 pub mod patch;
 pub mod registry;
+pub mod schema;
 pub mod selector;
 pub mod status;
 pub mod table;

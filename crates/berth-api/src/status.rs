@@ -37,8 +37,8 @@ pub struct ApiError {
     pub reason: String,
     /// Human-readable message.
     pub message: String,
-    /// `StatusDetails`, if any.
-    pub details: Option<Value>,
+    /// `StatusDetails`, if any (boxed: errors travel in `Result`s and should stay small).
+    pub details: Option<Box<Value>>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -63,7 +63,7 @@ fn details(name: &str, gr: &GroupResource) -> Value {
 
 impl ApiError {
     fn new(code: u16, reason: &str, message: impl Into<String>, details: Option<Value>) -> Self {
-        Self { code, reason: reason.to_string(), message: message.into(), details }
+        Self { code, reason: reason.to_string(), message: message.into(), details: details.map(Box::new) }
     }
 
     /// 404 `statefulsets.apps "web" not found`.
@@ -132,6 +132,11 @@ impl ApiError {
             format!("{qualified_kind} {name:?} is invalid: {}", aggregate_message(errors)),
             Some(Value::Object(d)),
         )
+    }
+
+    /// 422 for a patch that cannot be applied (a failed JSON-patch `test`, a missing path).
+    pub fn invalid_patch(message: impl Into<String>) -> Self {
+        Self::new(422, "Invalid", message, None)
     }
 
     /// 400 with a message.
@@ -229,7 +234,7 @@ impl ApiError {
             "reason": self.reason,
         });
         if let (Some(d), Some(obj)) = (&self.details, s.as_object_mut()) {
-            obj.insert("details".into(), d.clone());
+            obj.insert("details".into(), (**d).clone());
         }
         if let Some(obj) = s.as_object_mut() {
             obj.insert("code".into(), json!(self.code));

@@ -123,7 +123,12 @@ impl WatchStream {
         loop {
             match self.live.recv().await {
                 Ok(ev) => {
-                    if ev.revision() <= self.last || !ev.kv.key.starts_with(self.prefix.as_str()) {
+                    if ev.revision() <= self.last {
+                        continue;
+                    }
+                    if !ev.kv.key.starts_with(self.prefix.as_str()) {
+                        // Not ours, but everything up to it has been seen (bookmarks rely on this).
+                        self.last = ev.revision();
                         continue;
                     }
                     self.last = ev.revision();

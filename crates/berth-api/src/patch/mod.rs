@@ -2,6 +2,7 @@
 //! (RFC 6902) and strategic merge patch (Kubernetes' own, with merge keys and `$patch`
 //! directives; no crate implements it, so it is written here).
 
+pub mod merge_keys;
 pub mod strategic;
 
 use serde_json::Value;

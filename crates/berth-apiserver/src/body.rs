@@ -1,0 +1,68 @@
+//! Reading request bodies: size limit, media type, and decoding into JSON values.
+
+use crate::negotiate::BodyType;
+use berth_api::status::ApiError;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use serde_json::Value;
+
+/// Kubernetes' request body limit (3 MiB).
+pub(crate) const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Reads the whole body, answering 413 beyond the limit.
+pub(crate) async fn read(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::too_large(limit)),
+        Err(e) => Err(ApiError::bad_request(format!("unable to read the request body: {e}"))),
+    }
+}
+
+/// Parses JSON, worded as Kubernetes' decoder words failures.
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))
+}
+
+/// Parses YAML (or JSON, which is YAML) into a JSON value.
+pub(crate) fn parse_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
+    let v: serde_yaml::Value = serde_yaml::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: yaml: {e}")))?;
+    serde_json::to_value(v).map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: {e}")))
+}
+
+/// Decodes an object body (create/update) of the given media type.
+pub(crate) fn decode_object(ty: &BodyType, bytes: &[u8]) -> Result<Value, ApiError> {
+    match ty {
+        BodyType::Json => parse_json(bytes),
+        BodyType::Yaml => parse_yaml(bytes),
+        BodyType::Protobuf => crate::body::protobuf::decode(bytes),
+        BodyType::Other(other) => Err(ApiError::unsupported_media_type(
+            other,
+            &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
+        )),
+        patch => Err(ApiError::unsupported_media_type(
+            &format!("{patch:?}"),
+            &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
+        )),
+    }
+}
+
+pub(crate) mod protobuf {
+    //! Protobuf request bodies (`application/vnd.kubernetes.protobuf`), which kubectl 1.32's
+    //! typed clients send for `create configmap|secret|namespace|…` and `auth can-i`.
+
+    use berth_api::status::ApiError;
+    use serde_json::Value;
+
+    /// Decodes the `k8s\0` envelope. Kinds without a decoder answer 415 so clients retry as JSON.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
+        if !bytes.starts_with(b"k8s\0") {
+            return Err(ApiError::bad_request("the protobuf body does not start with the k8s envelope magic"));
+        }
+        Err(ApiError::unsupported_media_type(
+            "application/vnd.kubernetes.protobuf",
+            &["application/json", "application/yaml"],
+        ))
+    }
+}
