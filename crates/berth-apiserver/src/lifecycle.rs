@@ -672,8 +672,10 @@ fn apply_patch(rt: &ResourceType, ty: PatchType, current: &Value, patch_doc: &Va
             if !patch_doc.is_object() {
                 return Err(ApiError::bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}"));
             }
-            patch::strategic::apply(rt.group, rt.kind, &mut out, patch_doc)
-                .map_err(|e| ApiError::invalid_patch(e.to_string()))?
+            patch::strategic::apply(rt.group, rt.kind, &mut out, patch_doc).map_err(|e| match e {
+                patch::PatchError::Malformed(m) => ApiError::bad_request(m),
+                patch::PatchError::Failed(m) => ApiError::invalid_patch(m),
+            })?
         }
     }
     Ok(out)
