@@ -81,6 +81,18 @@ fn encode(obj: &Value) -> Result<Bytes, ApiError> {
     let mut copy = obj.clone();
     if let Some(md) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
         md.remove("resourceVersion");
+        // `omitempty` in ObjectMeta: Kubernetes never stores these empty.
+        for field in ["labels", "annotations", "finalizers", "ownerReferences", "managedFields"] {
+            let empty = match md.get(field) {
+                Some(Value::Null) => true,
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(Value::Object(o)) => o.is_empty(),
+                _ => false,
+            };
+            if empty {
+                md.remove(field);
+            }
+        }
     }
     serde_json::to_vec(&copy).map(Bytes::from).map_err(ApiError::internal)
 }

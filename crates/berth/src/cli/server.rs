@@ -43,6 +43,8 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
     };
     let internal = berth_apiserver::in_process(router.clone(), system);
     bootstrap::run(&internal).await.context("creating the built-in namespaces")?;
+    let client = kube::Client::new(internal, "default");
+    tokio::spawn(berth_controllers::run_all(client));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {} (is another server running? pass --listen)", args.listen))?;

@@ -1,0 +1,16 @@
+//! Berth's controllers. Each one talks to the cluster only through a `kube::Client`, so the
+//! same code runs in-process (a client over the API router) or against a remote server.
+//!
+//! - [`gc`]: the garbage collector for owner references (background, foreground, orphan);
+//! - [`namespace`]: empties terminating namespaces and then finalizes them.
+
+pub mod gc;
+pub mod namespace;
+mod resources;
+
+/// Runs every controller until the client's server goes away.
+pub async fn run_all(client: kube::Client) {
+    let gc = tokio::spawn(gc::run(client.clone()));
+    let ns = tokio::spawn(namespace::run(client));
+    let _ = tokio::join!(gc, ns);
+}
