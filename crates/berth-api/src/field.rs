@@ -82,12 +82,22 @@ pub struct FieldError {
 impl FieldError {
     /// `field.Required(path, detail)`.
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: ErrorType::Required, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: ErrorType::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     /// `field.Invalid(path, value, detail)`.
     pub fn invalid(field: impl Into<String>, value: impl Into<Value>, detail: impl Into<String>) -> Self {
-        Self { kind: ErrorType::Invalid, field: field.into(), value: Some(value.into()), detail: detail.into() }
+        Self {
+            kind: ErrorType::Invalid,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: detail.into(),
+        }
     }
 
     /// `field.NotSupported(path, value, supported)`.
@@ -98,22 +108,42 @@ impl FieldError {
             let quoted: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
             format!("supported values: {}", quoted.join(", "))
         };
-        Self { kind: ErrorType::NotSupported, field: field.into(), value: Some(value.into()), detail }
+        Self {
+            kind: ErrorType::NotSupported,
+            field: field.into(),
+            value: Some(value.into()),
+            detail,
+        }
     }
 
     /// `field.Duplicate(path, value)`.
     pub fn duplicate(field: impl Into<String>, value: impl Into<Value>) -> Self {
-        Self { kind: ErrorType::Duplicate, field: field.into(), value: Some(value.into()), detail: String::new() }
+        Self {
+            kind: ErrorType::Duplicate,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: String::new(),
+        }
     }
 
     /// `field.NotFound(path, value)`.
     pub fn not_found(field: impl Into<String>, value: impl Into<Value>) -> Self {
-        Self { kind: ErrorType::NotFound, field: field.into(), value: Some(value.into()), detail: String::new() }
+        Self {
+            kind: ErrorType::NotFound,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: String::new(),
+        }
     }
 
     /// `field.Forbidden(path, detail)`.
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: ErrorType::Forbidden, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: ErrorType::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     /// `field.TooLong(path, value, max)`, worded as Kubernetes 1.32 does.
@@ -128,16 +158,20 @@ impl FieldError {
 
     /// `field.InternalError(path, err)`.
     pub fn internal(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { kind: ErrorType::Internal, field: field.into(), value: None, detail: detail.into() }
+        Self {
+            kind: ErrorType::Internal,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
 
     /// The message without the field path (`ErrorBody()`), used as `StatusCause.message`.
     pub fn body(&self) -> String {
         let mut s = match (self.kind, &self.value) {
-            (
-                ErrorType::Required | ErrorType::Forbidden | ErrorType::TooLong | ErrorType::Internal,
-                _,
-            ) => self.kind.text().to_string(),
+            (ErrorType::Required | ErrorType::Forbidden | ErrorType::TooLong | ErrorType::Internal, _) => {
+                self.kind.text().to_string()
+            }
             (_, None) => self.kind.text().to_string(),
             (_, Some(v)) => format!("{}: {}", self.kind.text(), go_value(v)),
         };
@@ -189,7 +223,11 @@ impl Path {
 
     /// `path.child`.
     pub fn child(&self, name: &str) -> Self {
-        if self.0.is_empty() { Path(name.to_string()) } else { Path(format!("{}.{}", self.0, name)) }
+        if self.0.is_empty() {
+            Path(name.to_string())
+        } else {
+            Path(format!("{}.{}", self.0, name))
+        }
     }
 
     /// `path[i]`.
@@ -234,7 +272,10 @@ mod tests {
     #[test]
     fn invalid_number_renders_like_go() {
         let e = FieldError::invalid("spec.replicas", json!(-1), "must be greater than or equal to 0");
-        assert_eq!(e.to_string(), "spec.replicas: Invalid value: -1: must be greater than or equal to 0");
+        assert_eq!(
+            e.to_string(),
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+        );
     }
 
     #[test]
@@ -257,6 +298,9 @@ mod tests {
         let a = FieldError::required("a", "");
         let b = FieldError::required("b", "x");
         assert_eq!(aggregate_message(std::slice::from_ref(&a)), "a: Required value");
-        assert_eq!(aggregate_message(&[a, b]), "[a: Required value, b: Required value: x]");
+        assert_eq!(
+            aggregate_message(&[a, b]),
+            "[a: Required value, b: Required value: x]"
+        );
     }
 }

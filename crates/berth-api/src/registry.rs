@@ -35,7 +35,11 @@ pub struct ResourceType {
 impl ResourceType {
     /// `apps/v1`, or `v1` for core.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// The `GroupResource` used in error messages.
@@ -53,7 +57,16 @@ impl ResourceType {
         if self.create_only {
             &["create"]
         } else {
-            &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+            &[
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch",
+            ]
         }
     }
 
@@ -98,7 +111,15 @@ pub static RESOURCES: &[ResourceType] = &[
     ResourceType {
         short_names: &["po"],
         categories: &["all"],
-        subresources: &["attach", "binding", "eviction", "exec", "log", "portforward", "status"],
+        subresources: &[
+            "attach",
+            "binding",
+            "eviction",
+            "exec",
+            "log",
+            "portforward",
+            "status",
+        ],
         delete_returns_object: true,
         ..rt("", "v1", "Pod", "pods", "pod", true)
     },
@@ -109,14 +130,30 @@ pub static RESOURCES: &[ResourceType] = &[
         delete_returns_object: true,
         ..rt("", "v1", "Service", "services", "service", true)
     },
-    ResourceType { short_names: &["ep"], ..rt("", "v1", "Endpoints", "endpoints", "endpoints", true) },
-    ResourceType { short_names: &["cm"], ..rt("", "v1", "ConfigMap", "configmaps", "configmap", true) },
+    ResourceType {
+        short_names: &["ep"],
+        ..rt("", "v1", "Endpoints", "endpoints", "endpoints", true)
+    },
+    ResourceType {
+        short_names: &["cm"],
+        ..rt("", "v1", "ConfigMap", "configmaps", "configmap", true)
+    },
     rt("", "v1", "Secret", "secrets", "secret", true),
-    ResourceType { short_names: &["ev"], ..rt("", "v1", "Event", "events", "event", true) },
+    ResourceType {
+        short_names: &["ev"],
+        ..rt("", "v1", "Event", "events", "event", true)
+    },
     ResourceType {
         short_names: &["sa"],
         delete_returns_object: true,
-        ..rt("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true)
+        ..rt(
+            "",
+            "v1",
+            "ServiceAccount",
+            "serviceaccounts",
+            "serviceaccount",
+            true,
+        )
     },
     ResourceType {
         short_names: &["no"],
@@ -127,20 +164,37 @@ pub static RESOURCES: &[ResourceType] = &[
         short_names: &["pv"],
         subresources: &["status"],
         delete_returns_object: true,
-        ..rt("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", false)
+        ..rt(
+            "",
+            "v1",
+            "PersistentVolume",
+            "persistentvolumes",
+            "persistentvolume",
+            false,
+        )
     },
     ResourceType {
         short_names: &["pvc"],
         subresources: &["status"],
         delete_returns_object: true,
-        ..rt("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true)
+        ..rt(
+            "",
+            "v1",
+            "PersistentVolumeClaim",
+            "persistentvolumeclaims",
+            "persistentvolumeclaim",
+            true,
+        )
     },
     ResourceType {
         short_names: &["quota"],
         subresources: &["status"],
         ..rt("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", true)
     },
-    ResourceType { short_names: &["limits"], ..rt("", "v1", "LimitRange", "limitranges", "limitrange", true) },
+    ResourceType {
+        short_names: &["limits"],
+        ..rt("", "v1", "LimitRange", "limitranges", "limitrange", true)
+    },
     ResourceType {
         short_names: &["sts"],
         categories: &["all"],
@@ -148,25 +202,87 @@ pub static RESOURCES: &[ResourceType] = &[
         generation: true,
         ..rt("apps", "v1", "StatefulSet", "statefulsets", "statefulset", true)
     },
-    rt("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true),
-    ResourceType { short_names: &["sc"], ..rt("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false) },
-    ResourceType { short_names: &["ev"], ..rt("events.k8s.io", "v1", "Event", "events", "event", true) },
+    rt(
+        "apps",
+        "v1",
+        "ControllerRevision",
+        "controllerrevisions",
+        "controllerrevision",
+        true,
+    ),
+    ResourceType {
+        short_names: &["sc"],
+        ..rt(
+            "storage.k8s.io",
+            "v1",
+            "StorageClass",
+            "storageclasses",
+            "storageclass",
+            false,
+        )
+    },
+    ResourceType {
+        short_names: &["ev"],
+        ..rt("events.k8s.io", "v1", "Event", "events", "event", true)
+    },
     rt("coordination.k8s.io", "v1", "Lease", "leases", "lease", true),
     rt("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true),
-    rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false),
-    rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true),
-    rt("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", false),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        "clusterrole",
+        false,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        "rolebinding",
+        true,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        false,
+    ),
     ResourceType {
         create_only: true,
-        ..rt("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview", false)
+        ..rt(
+            "authorization.k8s.io",
+            "v1",
+            "SelfSubjectAccessReview",
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            false,
+        )
     },
     ResourceType {
         create_only: true,
-        ..rt("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", "selfsubjectrulesreview", false)
+        ..rt(
+            "authorization.k8s.io",
+            "v1",
+            "SelfSubjectRulesReview",
+            "selfsubjectrulesreviews",
+            "selfsubjectrulesreview",
+            false,
+        )
     },
     ResourceType {
         create_only: true,
-        ..rt("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", false)
+        ..rt(
+            "authentication.k8s.io",
+            "v1",
+            "SelfSubjectReview",
+            "selfsubjectreviews",
+            "selfsubjectreview",
+            false,
+        )
     },
 ];
 
@@ -183,7 +299,9 @@ pub fn group_versions() -> Vec<(&'static str, &'static str)> {
 
 /// Finds a resource by group, version and plural.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Finds a resource by group and kind (any version).
@@ -220,7 +338,11 @@ mod tests {
     fn plurals_are_unique_per_group() {
         for (i, a) in RESOURCES.iter().enumerate() {
             for b in &RESOURCES[i + 1..] {
-                assert!(!(a.group == b.group && a.plural == b.plural), "{} duplicated", a.plural);
+                assert!(
+                    !(a.group == b.group && a.plural == b.plural),
+                    "{} duplicated",
+                    a.plural
+                );
             }
         }
     }

@@ -62,8 +62,11 @@ fn build() -> Schemas {
         ("authentication.k8s.io", "v1", "SelfSubjectReview", authentication::v1::SelfSubjectReview),
         ("autoscaling", "v1", "Scale", k8s_openapi::api::autoscaling::v1::Scale),
     );
-    let mut defs: Map<String, Value> =
-        generator.definitions().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut defs: Map<String, Value> = generator
+        .definitions()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let mut out_roots = HashMap::new();
     for ((group, kind), (name, version)) in roots {
         if let Some(Value::Object(schema)) = defs.get_mut(&name) {
@@ -74,7 +77,10 @@ fn build() -> Schemas {
         }
         out_roots.insert((group, kind), name);
     }
-    Schemas { defs, roots: out_roots }
+    Schemas {
+        defs,
+        roots: out_roots,
+    }
 }
 
 /// The schemas, built once.
@@ -86,13 +92,20 @@ pub fn schemas() -> &'static Schemas {
 impl Schemas {
     /// The definition name of a kind's root schema (`io.k8s.api.apps.v1.StatefulSet`).
     pub fn root(&self, group: &str, kind: &str) -> Option<&str> {
-        self.roots.iter().find(|((g, k), _)| *g == group && *k == kind).map(|(_, n)| n.as_str())
+        self.roots
+            .iter()
+            .find(|((g, k), _)| *g == group && *k == kind)
+            .map(|(_, n)| n.as_str())
     }
 
     fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
         let mut s = schema;
         for _ in 0..16 {
-            match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix(REF_PREFIX)) {
+            match s
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(REF_PREFIX))
+            {
                 Some(name) => match self.defs.get(name) {
                     Some(d) => s = d,
                     None => return s,
@@ -128,11 +141,18 @@ pub fn check_fields(group: &str, kind: &str, obj: &mut Value) -> FieldReport {
 }
 
 fn join(path: &str, field: &str) -> String {
-    if path.is_empty() { field.to_string() } else { format!("{path}.{field}") }
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
 }
 
 fn go_type(schema: &Value) -> String {
-    match (schema.get("type").and_then(Value::as_str), schema.get("format").and_then(Value::as_str)) {
+    match (
+        schema.get("type").and_then(Value::as_str),
+        schema.get("format").and_then(Value::as_str),
+    ) {
         (Some("integer"), Some(f)) => f.to_string(),
         (Some("integer"), None) => "int".into(),
         (Some("number"), _) => "float64".into(),
@@ -154,10 +174,19 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn walk(s: &Schemas, schema: &Value, obj: &mut Value, path: &str, struct_name: &str, report: &mut FieldReport) {
+fn walk(
+    s: &Schemas,
+    schema: &Value,
+    obj: &mut Value,
+    path: &str,
+    struct_name: &str,
+    report: &mut FieldReport,
+) {
     let schema = s.resolve(schema);
     if obj.is_null() || schema.get("x-kubernetes-int-or-string").is_some() {
-        if schema.get("x-kubernetes-int-or-string").is_some() && !(obj.is_string() || obj.is_number() || obj.is_null()) {
+        if schema.get("x-kubernetes-int-or-string").is_some()
+            && !(obj.is_string() || obj.is_number() || obj.is_null())
+        {
             report.type_errors.push(format!(
                 "json: cannot unmarshal {} into Go struct field {struct_name}.{path} of type string",
                 json_type(obj)
@@ -234,7 +263,9 @@ pub fn components_for(group: &str, version: &str) -> Map<String, Value> {
     let mut wanted: Vec<String> = s
         .roots
         .iter()
-        .filter(|((g, k), _)| *g == group && crate::registry::lookup_kind(g, k).is_some_and(|r| r.version == version))
+        .filter(|((g, k), _)| {
+            *g == group && crate::registry::lookup_kind(g, k).is_some_and(|r| r.version == version)
+        })
         .map(|(_, n)| n.clone())
         .collect();
     if group == "apps"
@@ -259,7 +290,11 @@ pub fn components_for(group: &str, version: &str) -> Map<String, Value> {
 fn collect_refs(v: &Value, into: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(r) = m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix(REF_PREFIX)) {
+            if let Some(r) = m
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(REF_PREFIX))
+            {
                 into.push(r.to_string());
             }
             m.values().for_each(|x| collect_refs(x, into));
@@ -281,7 +316,10 @@ mod tests {
             "spec": {"foo": 1, "replicas": 1, "template": {"spec": {"containers": [{"name": "c", "bar": true}]}}}
         });
         let report = check_fields("apps", "StatefulSet", &mut sts);
-        assert_eq!(report.unknown, vec!["spec.foo", "spec.template.spec.containers[0].bar"]);
+        assert_eq!(
+            report.unknown,
+            vec!["spec.foo", "spec.template.spec.containers[0].bar"]
+        );
         assert!(report.type_errors.is_empty());
         assert!(sts["spec"].get("foo").is_none());
         assert_eq!(sts["metadata"]["labels"]["a"], "b");
@@ -293,14 +331,19 @@ mod tests {
         let report = check_fields("apps", "StatefulSet", &mut sts);
         assert_eq!(
             report.type_errors,
-            vec!["json: cannot unmarshal string into Go struct field StatefulSetSpec.spec.replicas of type int32"]
+            vec![
+                "json: cannot unmarshal string into Go struct field StatefulSetSpec.spec.replicas of type int32"
+            ]
         );
     }
 
     #[test]
     fn quantities_and_int_or_string_accept_both_forms() {
         let mut pvc = json!({"spec": {"resources": {"requests": {"storage": "1Gi", "cpu": 2}}}});
-        assert_eq!(check_fields("", "PersistentVolumeClaim", &mut pvc), FieldReport::default());
+        assert_eq!(
+            check_fields("", "PersistentVolumeClaim", &mut pvc),
+            FieldReport::default()
+        );
         let mut svc = json!({"spec": {"ports": [{"port": 80, "targetPort": "http"}, {"port": 81, "targetPort": 8081}]}});
         assert_eq!(check_fields("", "Service", &mut svc), FieldReport::default());
     }
@@ -308,7 +351,10 @@ mod tests {
     #[test]
     fn free_form_data_is_accepted() {
         let mut cr = json!({"data": {"anything": [1, 2, {"x": null}]}, "revision": 1});
-        assert_eq!(check_fields("apps", "ControllerRevision", &mut cr), FieldReport::default());
+        assert_eq!(
+            check_fields("apps", "ControllerRevision", &mut cr),
+            FieldReport::default()
+        );
     }
 
     #[test]

@@ -19,12 +19,19 @@ pub struct GroupResource {
 impl GroupResource {
     /// A group and plural.
     pub fn new(group: &str, resource: &str) -> Self {
-        Self { group: group.to_string(), resource: resource.to_string() }
+        Self {
+            group: group.to_string(),
+            resource: resource.to_string(),
+        }
     }
 
     /// `statefulsets.apps`, or `pods` for the core group.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() { self.resource.clone() } else { format!("{}.{}", self.resource, self.group) }
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
     }
 }
 
@@ -63,12 +70,22 @@ fn details(name: &str, gr: &GroupResource) -> Value {
 
 impl ApiError {
     fn new(code: u16, reason: &str, message: impl Into<String>, details: Option<Value>) -> Self {
-        Self { code, reason: reason.to_string(), message: message.into(), details: details.map(Box::new) }
+        Self {
+            code,
+            reason: reason.to_string(),
+            message: message.into(),
+            details: details.map(Box::new),
+        }
     }
 
     /// 404 `statefulsets.apps "web" not found`.
     pub fn not_found(gr: &GroupResource, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} {name:?} not found", gr.qualified()), Some(details(name, gr)))
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} {name:?} not found", gr.qualified()),
+            Some(details(name, gr)),
+        )
     }
 
     /// 404 with a free message (unknown paths): `the server could not find the requested resource`.
@@ -96,7 +113,10 @@ impl ApiError {
         Self::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} {name:?}: {why}", gr.qualified()),
+            format!(
+                "Operation cannot be fulfilled on {} {name:?}: {why}",
+                gr.qualified()
+            ),
             Some(details(name, gr)),
         )
     }
@@ -112,7 +132,11 @@ impl ApiError {
 
     /// 422 `StatefulSet.apps "web" is invalid: <field errors>`.
     pub fn invalid(kind: &str, group: &str, name: &str, errors: &[FieldError]) -> Self {
-        let qualified_kind = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        let qualified_kind = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         let causes: Vec<Value> = errors
             .iter()
             .map(|e| json!({"reason": e.kind.cause_reason(), "message": e.body(), "field": e.field}))
@@ -129,7 +153,10 @@ impl ApiError {
         Self::new(
             422,
             "Invalid",
-            format!("{qualified_kind} {name:?} is invalid: {}", aggregate_message(errors)),
+            format!(
+                "{qualified_kind} {name:?} is invalid: {}",
+                aggregate_message(errors)
+            ),
             Some(Value::Object(d)),
         )
     }
@@ -146,8 +173,17 @@ impl ApiError {
 
     /// 403 `<resource> "<name>" is forbidden: <why>` (admission and authorization denials).
     pub fn forbidden(gr: &GroupResource, name: &str, why: &str) -> Self {
-        let subject = if name.is_empty() { gr.qualified() } else { format!("{} {name:?}", gr.qualified()) };
-        Self::new(403, "Forbidden", format!("{subject} is forbidden: {why}"), Some(details(name, gr)))
+        let subject = if name.is_empty() {
+            gr.qualified()
+        } else {
+            format!("{} {name:?}", gr.qualified())
+        };
+        Self::new(
+            403,
+            "Forbidden",
+            format!("{subject} is forbidden: {why}"),
+            Some(details(name, gr)),
+        )
     }
 
     /// 401 `Unauthorized`.
@@ -160,7 +196,10 @@ impl ApiError {
         Self::new(
             405,
             "MethodNotAllowed",
-            format!("{verb} is not supported on resources of kind {:?}", gr.qualified()),
+            format!(
+                "{verb} is not supported on resources of kind {:?}",
+                gr.qualified()
+            ),
             Some(details("", gr)),
         )
     }
@@ -190,7 +229,12 @@ impl ApiError {
 
     /// 413 for a body over the limit.
     pub fn too_large(limit: usize) -> Self {
-        Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: limit is {limit}"), None)
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: limit is {limit}"),
+            None,
+        )
     }
 
     /// 410 `Expired`, for a watch or list from a compacted resourceVersion.
@@ -267,7 +311,11 @@ mod tests {
 
     #[test]
     fn invalid_carries_kind_and_causes() {
-        let errs = [FieldError::invalid("spec.replicas", -1, "must be greater than or equal to 0")];
+        let errs = [FieldError::invalid(
+            "spec.replicas",
+            -1,
+            "must be greater than or equal to 0",
+        )];
         let e = ApiError::invalid("StatefulSet", "apps", "database", &errs);
         assert_eq!(
             e.message,

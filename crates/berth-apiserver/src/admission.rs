@@ -53,7 +53,12 @@ pub trait AdmissionPlugin: Send + Sync {
     /// The plugin's name, for logs.
     fn name(&self) -> &'static str;
     /// Admits (possibly mutating `obj`) or denies the write.
-    fn admit(&self, req: &AdmissionRequest<'_>, obj: &mut Value, lookup: &dyn ObjectLookup) -> Result<(), ApiError>;
+    fn admit(
+        &self,
+        req: &AdmissionRequest<'_>,
+        obj: &mut Value,
+        lookup: &dyn ObjectLookup,
+    ) -> Result<(), ApiError>;
 }
 
 /// Namespaces that always exist and cannot be deleted.
@@ -68,11 +73,20 @@ impl AdmissionPlugin for NamespaceLifecycle {
         "NamespaceLifecycle"
     }
 
-    fn admit(&self, req: &AdmissionRequest<'_>, _obj: &mut Value, lookup: &dyn ObjectLookup) -> Result<(), ApiError> {
+    fn admit(
+        &self,
+        req: &AdmissionRequest<'_>,
+        _obj: &mut Value,
+        lookup: &dyn ObjectLookup,
+    ) -> Result<(), ApiError> {
         let gr = req.rt.group_resource();
         if req.rt.kind == "Namespace" && req.rt.group.is_empty() {
             if req.operation == Operation::Delete && IMMORTAL_NAMESPACES.contains(&req.name) {
-                return Err(ApiError::forbidden(&gr, req.name, "this namespace may not be deleted"));
+                return Err(ApiError::forbidden(
+                    &gr,
+                    req.name,
+                    "this namespace may not be deleted",
+                ));
             }
             return Ok(());
         }
@@ -83,7 +97,10 @@ impl AdmissionPlugin for NamespaceLifecycle {
             return Ok(());
         };
         match lookup.get_object(ns_rt, "", req.namespace) {
-            None => Err(ApiError::not_found(&GroupResource::new("", "namespaces"), req.namespace)),
+            None => Err(ApiError::not_found(
+                &GroupResource::new("", "namespaces"),
+                req.namespace,
+            )),
             Some(ns) => {
                 let terminating = berth_api::meta::is_deleting(&ns)
                     || ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");

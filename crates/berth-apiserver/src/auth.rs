@@ -61,7 +61,9 @@ pub struct TokenAuthenticator {
 impl TokenAuthenticator {
     /// An authenticator knowing the given tokens.
     pub fn new(tokens: impl IntoIterator<Item = (String, UserInfo)>) -> Self {
-        Self { tokens: tokens.into_iter().collect() }
+        Self {
+            tokens: tokens.into_iter().collect(),
+        }
     }
 }
 
@@ -128,15 +130,32 @@ mod tests {
     use super::*;
 
     fn admin() -> UserInfo {
-        UserInfo { username: "admin".into(), uid: "1".into(), groups: vec!["system:masters".into()] }
+        UserInfo {
+            username: "admin".into(),
+            uid: "1".into(),
+            groups: vec!["system:masters".into()],
+        }
     }
 
     #[test]
     fn tokens_authenticate_exactly() {
         let a = TokenAuthenticator::new([("secret".to_string(), admin())]);
-        assert_eq!(a.authenticate(Credentials { bearer: Some("secret") }), Authentication::User(admin()));
-        assert_eq!(a.authenticate(Credentials { bearer: Some("secreT") }), Authentication::Invalid);
-        assert_eq!(a.authenticate(Credentials { bearer: Some("") }), Authentication::Invalid);
+        assert_eq!(
+            a.authenticate(Credentials {
+                bearer: Some("secret")
+            }),
+            Authentication::User(admin())
+        );
+        assert_eq!(
+            a.authenticate(Credentials {
+                bearer: Some("secreT")
+            }),
+            Authentication::Invalid
+        );
+        assert_eq!(
+            a.authenticate(Credentials { bearer: Some("") }),
+            Authentication::Invalid
+        );
         assert_eq!(a.authenticate(Credentials::default()), Authentication::Anonymous);
     }
 }

@@ -13,8 +13,12 @@ pub(crate) const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 pub(crate) async fn read(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::too_large(limit)),
-        Err(e) => Err(ApiError::bad_request(format!("unable to read the request body: {e}"))),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(ApiError::too_large(limit))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "unable to read the request body: {e}"
+        ))),
     }
 }
 
@@ -39,11 +43,19 @@ pub(crate) fn decode_object(ty: &BodyType, bytes: &[u8]) -> Result<Value, ApiErr
         BodyType::Protobuf => crate::body::protobuf::decode(bytes),
         BodyType::Other(other) => Err(ApiError::unsupported_media_type(
             other,
-            &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
+            &[
+                "application/json",
+                "application/yaml",
+                "application/vnd.kubernetes.protobuf",
+            ],
         )),
         patch => Err(ApiError::unsupported_media_type(
             &format!("{patch:?}"),
-            &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"],
+            &[
+                "application/json",
+                "application/yaml",
+                "application/vnd.kubernetes.protobuf",
+            ],
         )),
     }
 }
@@ -58,7 +70,9 @@ pub(crate) mod protobuf {
     /// Decodes the `k8s\0` envelope. Kinds without a decoder answer 415 so clients retry as JSON.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
         if !bytes.starts_with(b"k8s\0") {
-            return Err(ApiError::bad_request("the protobuf body does not start with the k8s envelope magic"));
+            return Err(ApiError::bad_request(
+                "the protobuf body does not start with the k8s envelope magic",
+            ));
         }
         Err(ApiError::unsupported_media_type(
             "application/vnd.kubernetes.protobuf",

@@ -10,7 +10,12 @@ fn subresource_shape(rt: &ResourceType, sub: &str) -> (String, String, String, &
     let same = (rt.group.to_string(), rt.version.to_string(), rt.kind.to_string());
     match sub {
         "status" => (same.0, same.1, same.2, &["get", "patch", "update"]),
-        "scale" => ("autoscaling".into(), "v1".into(), "Scale".into(), &["get", "patch", "update"]),
+        "scale" => (
+            "autoscaling".into(),
+            "v1".into(),
+            "Scale".into(),
+            &["get", "patch", "update"],
+        ),
         "log" => (same.0, same.1, "Pod".into(), &["get"]),
         "exec" | "attach" => (same.0, same.1, "PodExecOptions".into(), &["create", "get"]),
         "portforward" => (same.0, same.1, "PodPortForwardOptions".into(), &["create", "get"]),
@@ -22,7 +27,9 @@ fn subresource_shape(rt: &ResourceType, sub: &str) -> (String, String, String, &
 }
 
 fn resources_of<'a>(group: &'a str, version: &'a str) -> impl Iterator<Item = &'static ResourceType> + 'a {
-    RESOURCES.iter().filter(move |r| r.group == group && r.version == version)
+    RESOURCES
+        .iter()
+        .filter(move |r| r.group == group && r.version == version)
 }
 
 /// `/api`: the legacy versions document.
@@ -102,7 +109,11 @@ pub(crate) fn resource_list(group: &str, version: &str) -> Value {
             resources.push(s);
         }
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }
 
@@ -142,7 +153,9 @@ fn aggregated_version(group: &str, version: &str) -> Value {
 /// Aggregated discovery for `/api` (`core = true`) or `/apis`.
 pub(crate) fn aggregated(core: bool, api_version: &str) -> Value {
     let items: Vec<Value> = if core {
-        vec![json!({"metadata": {"name": "", "creationTimestamp": null}, "versions": [aggregated_version("", "v1")]})]
+        vec![
+            json!({"metadata": {"name": "", "creationTimestamp": null}, "versions": [aggregated_version("", "v1")]}),
+        ]
     } else {
         groups()
             .into_iter()

@@ -26,7 +26,8 @@ pub(crate) fn status_response(e: &ApiError) -> Response {
     let body = serde_json::to_vec(&e.to_status()).unwrap_or_default();
     let code = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (code, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -36,9 +37,9 @@ pub(crate) type ApiResult<T = Response> = Result<T, Failure>;
 /// Maps a store failure that the caller did not handle specifically.
 pub(crate) fn store_failure(e: StoreError) -> Failure {
     match e {
-        StoreError::Compacted { requested, oldest } => {
-            Failure(ApiError::expired(format!("too old resource version: {requested} ({oldest})")))
-        }
+        StoreError::Compacted { requested, oldest } => Failure(ApiError::expired(format!(
+            "too old resource version: {requested} ({oldest})"
+        ))),
         StoreError::FutureRevision { .. } => Failure(ApiError::timeout("Too large resource version")),
         other => Failure(ApiError::internal(other)),
     }

@@ -48,12 +48,21 @@ fn verb(method: &Method, target: &Target, query: &Query) -> &'static str {
 /// Renders a JSON value in the negotiated representation.
 pub(crate) fn render(code: u16, body: &Value, output: Output, warnings: &[String]) -> Response {
     let (bytes, content_type) = match output {
-        Output::Yaml => (serde_yaml::to_string(body).map(String::into_bytes).unwrap_or_default(), "application/yaml"),
-        Output::Table => (serde_json::to_vec(body).unwrap_or_default(), "application/json;as=Table;v=v1;g=meta.k8s.io"),
+        Output::Yaml => (
+            serde_yaml::to_string(body)
+                .map(String::into_bytes)
+                .unwrap_or_default(),
+            "application/yaml",
+        ),
+        Output::Table => (
+            serde_json::to_vec(body).unwrap_or_default(),
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+        ),
         Output::Json => (serde_json::to_vec(body).unwrap_or_default(), "application/json"),
     };
     let mut resp = (StatusCode::from_u16(code).unwrap_or(StatusCode::OK), bytes).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     for w in warnings {
         let text = format!("299 - {}", serde_json::Value::String(w.clone()));
         if let Ok(v) = HeaderValue::from_str(&text) {
@@ -72,7 +81,10 @@ fn include_object(query: &Query) -> IncludeObject {
 }
 
 fn user_agent(headers: &HeaderMap) -> &str {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("unknown")
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown")
 }
 
 /// Serves one request for a collection, an object or a subresource.
@@ -101,19 +113,32 @@ async fn serve_inner(req: ResourceRequest<'_>, raw_body: Body) -> ApiResult {
         name: req.target.name.clone().unwrap_or_default(),
     };
     if let Err(reason) = req.state.authorizer.authorize(req.user, &attrs) {
-        let who = format!("User {:?} cannot {verb} resource {:?} in API group {:?}", req.user.username, rt.plural, rt.group);
+        let who = format!(
+            "User {:?} cannot {verb} resource {:?} in API group {:?}",
+            req.user.username, rt.plural, rt.group
+        );
         let scope = match &req.target.namespace {
             Some(ns) => format!(" in the namespace {ns:?}"),
             None => " at the cluster scope".to_string(),
         };
-        let why = if reason.is_empty() { format!("{who}{scope}") } else { format!("{who}{scope}: {reason}") };
+        let why = if reason.is_empty() {
+            format!("{who}{scope}")
+        } else {
+            format!("{who}{scope}: {reason}")
+        };
         return Err(ApiError::forbidden(&rt.group_resource(), attrs.name.as_str(), &why).into());
     }
     let output = negotiate::output(req.headers).ok_or_else(|| {
         ApiError::not_acceptable("application/json, application/yaml, application/vnd.kubernetes.protobuf")
     })?;
     let ua = user_agent(req.headers).to_string();
-    let ctx = Ctx { state: req.state, user: req.user, target: &req.target, query: &req.query, user_agent: &ua };
+    let ctx = Ctx {
+        state: req.state,
+        user: req.user,
+        target: &req.target,
+        query: &req.query,
+        user_agent: &ua,
+    };
     let sub = req.target.subresource.as_deref();
     match (verb, sub) {
         ("watch", None) => Ok(crate::watch::serve(req.state, &req.target, &req.query, output).await?),
@@ -129,7 +154,12 @@ async fn serve_inner(req: ResourceRequest<'_>, raw_body: Body) -> ApiResult {
         ("create", None) => {
             let obj = read_object(&req, raw_body).await?;
             if rt.create_only {
-                return Ok(render(201, &crate::reviews::review(rt, obj, req.user, req.state)?, json_or_yaml(output), &[]));
+                return Ok(render(
+                    201,
+                    &crate::reviews::review(rt, obj, req.user, req.state)?,
+                    json_or_yaml(output),
+                    &[],
+                ));
             }
             finish(lifecycle::create(&ctx, obj).await?, output)
         }
@@ -176,11 +206,20 @@ async fn serve_inner(req: ResourceRequest<'_>, raw_body: Body) -> ApiResult {
 }
 
 fn json_or_yaml(output: Output) -> Output {
-    if output == Output::Yaml { Output::Yaml } else { Output::Json }
+    if output == Output::Yaml {
+        Output::Yaml
+    } else {
+        Output::Json
+    }
 }
 
 fn finish(outcome: Outcome, output: Output) -> ApiResult {
-    Ok(render(outcome.code, &outcome.body, json_or_yaml(output), &outcome.warnings))
+    Ok(render(
+        outcome.code,
+        &outcome.body,
+        json_or_yaml(output),
+        &outcome.warnings,
+    ))
 }
 
 async fn read_object(req: &ResourceRequest<'_>, raw_body: Body) -> Result<Value, ApiError> {
@@ -210,10 +249,16 @@ fn render_objects(ctx: &Ctx<'_>, objects: Vec<Value>, output: Output, list_meta:
     let rt = ctx.target.rt;
     match output {
         Output::Table => {
-            let mut t = table::render(rt, &objects, jiff::Timestamp::now(), include_object(ctx.query), true);
-            let md = list_meta.unwrap_or_else(|| {
-                json!({"resourceVersion": objects.first().map(meta::resource_version).unwrap_or("")})
-            });
+            let mut t = table::render(
+                rt,
+                &objects,
+                jiff::Timestamp::now(),
+                include_object(ctx.query),
+                true,
+            );
+            let md = list_meta.unwrap_or_else(
+                || json!({"resourceVersion": objects.first().map(meta::resource_version).unwrap_or("")}),
+            );
             t["metadata"] = md;
             render(200, &t, Output::Table, &[])
         }
@@ -256,7 +301,11 @@ struct ContinueToken {
 }
 
 fn encode_continue(rv: u64, start: &str) -> String {
-    let t = ContinueToken { v: "meta.k8s.io/v1".into(), rv, start: start.to_string() };
+    let t = ContinueToken {
+        v: "meta.k8s.io/v1".into(),
+        rv,
+        start: start.to_string(),
+    };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&t).unwrap_or_default())
 }
 
@@ -264,7 +313,9 @@ fn decode_continue(token: &str) -> Result<ContinueToken, ApiError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
         .map_err(|_| ApiError::bad_request("continue key is not valid: illegal base64 data"))?;
-    serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion"))
+    serde_json::from_slice(&bytes).map_err(|_| {
+        ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion")
+    })
 }
 
 const EXPIRED_CONTINUE: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
@@ -278,7 +329,10 @@ fn list(ctx: &Ctx<'_>, output: Output) -> ApiResult {
     if let Some(token) = &ctx.query.continue_token {
         let t = decode_continue(token)?;
         if !t.start.starts_with(&prefix) && !prefix.starts_with(&t.start) {
-            return Err(ApiError::bad_request("continue key is not valid: the key does not belong to this list").into());
+            return Err(ApiError::bad_request(
+                "continue key is not valid: the key does not belong to this list",
+            )
+            .into());
         }
         at = Some(t.rv);
         start = Some(t.start);
@@ -310,7 +364,11 @@ fn list(ctx: &Ctx<'_>, output: Output) -> ApiResult {
     let mut remaining;
     let mut cursor = start.clone();
     loop {
-        let want = if limit == 0 { 0 } else { (limit - items.len()).max(if filtered { 64 } else { 1 }) };
+        let want = if limit == 0 {
+            0
+        } else {
+            (limit - items.len()).max(if filtered { 64 } else { 1 })
+        };
         let page = match store.list(&prefix, cursor.as_deref(), want, at) {
             Ok(p) => p,
             Err(berth_store::StoreError::Compacted { .. }) if ctx.query.continue_token.is_some() => {
@@ -357,7 +415,11 @@ async fn delete_collection(ctx: &Ctx<'_>, opts: &DeleteOptions, output: Output) 
     let rt = ctx.target.rt;
     let (labels, fields) = selectors(rt, ctx.query)?;
     let prefix = collection_prefix(rt, ctx.target.namespace.as_deref());
-    let page = ctx.state.store.list(&prefix, None, 0, None).map_err(store_failure)?;
+    let page = ctx
+        .state
+        .store
+        .list(&prefix, None, 0, None)
+        .map_err(store_failure)?;
     let mut deleted = Vec::new();
     for kv in &page.items {
         let obj = lifecycle::decode(kv)?;
@@ -370,15 +432,23 @@ async fn delete_collection(ctx: &Ctx<'_>, opts: &DeleteOptions, output: Output) 
             name: Some(meta::name(&obj).to_string()),
             subresource: None,
         };
-        let one = Ctx { target: &target, ..*ctx };
+        let one = Ctx {
+            target: &target,
+            ..*ctx
+        };
         match lifecycle::delete(&one, opts).await {
-            Ok(o) => deleted.push(if o.body.get("kind") == Some(&json!("Status")) { obj } else { o.body }),
+            Ok(o) => deleted.push(if o.body.get("kind") == Some(&json!("Status")) {
+                obj
+            } else {
+                o.body
+            }),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e.into()),
         }
     }
     let _ = object_key;
     let md = json!({"resourceVersion": ctx.state.store.current_revision().to_string()});
-    let body = json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": md, "items": deleted});
+    let body =
+        json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": md, "items": deleted});
     Ok(render(200, &body, json_or_yaml(output), &[]))
 }

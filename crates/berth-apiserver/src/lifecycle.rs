@@ -82,7 +82,13 @@ fn encode(obj: &Value) -> Result<Bytes, ApiError> {
     if let Some(md) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
         md.remove("resourceVersion");
         // `omitempty` in ObjectMeta: Kubernetes never stores these empty.
-        for field in ["labels", "annotations", "finalizers", "ownerReferences", "managedFields"] {
+        for field in [
+            "labels",
+            "annotations",
+            "finalizers",
+            "ownerReferences",
+            "managedFields",
+        ] {
             let empty = match md.get(field) {
                 Some(Value::Null) => true,
                 Some(Value::Array(a)) => a.is_empty(),
@@ -94,7 +100,9 @@ fn encode(obj: &Value) -> Result<Bytes, ApiError> {
             }
         }
     }
-    serde_json::to_vec(&copy).map(Bytes::from).map_err(ApiError::internal)
+    serde_json::to_vec(&copy)
+        .map(Bytes::from)
+        .map_err(ApiError::internal)
 }
 
 impl ObjectLookup for ApiState {
@@ -174,13 +182,22 @@ fn check_fields(ctx: &Ctx<'_>, obj: &mut Value, in_patch: bool) -> Result<Vec<St
     if report.unknown.is_empty() {
         return Ok(Vec::new());
     }
-    let messages: Vec<String> = report.unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+    let messages: Vec<String> = report
+        .unknown
+        .iter()
+        .map(|f| format!("unknown field {f:?}"))
+        .collect();
     match ctx.query.field_validation {
         FieldValidation::Ignore => Ok(Vec::new()),
         FieldValidation::Warn => Ok(messages),
         FieldValidation::Strict if in_patch => {
             let detail = format!("strict decoding error: {}", messages.join(", "));
-            Err(ApiError::invalid("", "", "", &[FieldError::invalid("patch", obj.to_string(), detail)]))
+            Err(ApiError::invalid(
+                "",
+                "",
+                "",
+                &[FieldError::invalid("patch", obj.to_string(), detail)],
+            ))
         }
         FieldValidation::Strict => Err(ApiError::bad_request(format!(
             "{} in version {:?} cannot be handled as a {}: strict decoding error: {}",
@@ -234,10 +251,15 @@ const GENERATE_NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 fn generated_name(prefix: &str) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    let suffix: String =
-        (0..5).map(|_| GENERATE_NAME_ALPHABET[rng.random_range(0..GENERATE_NAME_ALPHABET.len())] as char).collect();
+    let suffix: String = (0..5)
+        .map(|_| GENERATE_NAME_ALPHABET[rng.random_range(0..GENERATE_NAME_ALPHABET.len())] as char)
+        .collect();
     let max_prefix = 63 - 5;
-    let prefix = if prefix.len() > max_prefix { &prefix[..max_prefix] } else { prefix };
+    let prefix = if prefix.len() > max_prefix {
+        &prefix[..max_prefix]
+    } else {
+        prefix
+    };
     format!("{prefix}{suffix}")
 }
 
@@ -286,7 +308,8 @@ async fn create_checked(
 ) -> Result<Outcome, ApiError> {
     let rt = ctx.rt();
     let url_ns = ctx.namespace().to_string();
-    let md = meta::metadata_mut(&mut obj).ok_or_else(|| ApiError::bad_request("the body is not an object"))?;
+    let md =
+        meta::metadata_mut(&mut obj).ok_or_else(|| ApiError::bad_request("the body is not an object"))?;
     if rt.namespaced {
         match md.get("namespace").and_then(Value::as_str) {
             None | Some("") => {
@@ -303,18 +326,29 @@ async fn create_checked(
         md.remove("namespace");
     }
     let generate = md.get("generateName").and_then(Value::as_str).map(str::to_string);
-    let explicit_name = md.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let explicit_name = md
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
     if !explicit_name && generate.as_deref().is_none_or(str::is_empty) {
         return Err(ApiError::invalid(
             rt.kind,
             rt.group,
             "",
-            &[FieldError::required("metadata.name", "name or generateName is required")],
+            &[FieldError::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
         ));
     }
     md.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
     md.insert("creationTimestamp".into(), json!(now_rfc3339()));
-    for system in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+    for system in [
+        "resourceVersion",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    ] {
         md.remove(system);
     }
     if rt.generation {
@@ -353,10 +387,25 @@ async fn create_checked(
             if ctx.state.store.get(&object_key(rt, &namespace, &name)).is_some() {
                 return Err(ApiError::already_exists(&rt.group_resource(), &name));
             }
-            return Ok(Outcome { code: 201, body: obj, warnings });
+            return Ok(Outcome {
+                code: 201,
+                body: obj,
+                warnings,
+            });
         }
-        match ctx.state.store.create(&object_key(rt, &namespace, &name), encode(&obj)?).await {
-            Ok(kv) => return Ok(Outcome { code: 201, body: decode(&kv)?, warnings }),
+        match ctx
+            .state
+            .store
+            .create(&object_key(rt, &namespace, &name), encode(&obj)?)
+            .await
+        {
+            Ok(kv) => {
+                return Ok(Outcome {
+                    code: 201,
+                    body: decode(&kv)?,
+                    warnings,
+                });
+            }
             Err(StoreError::AlreadyExists(_)) if !explicit_name => continue,
             Err(StoreError::AlreadyExists(_)) => {
                 return Err(ApiError::already_exists(&rt.group_resource(), &name));
@@ -378,13 +427,23 @@ fn prepare_kind_on_create(ctx: &Ctx<'_>, obj: &mut Value) -> Result<(), ApiError
 
 /// Gives a Service a cluster IP from 10.96.0.0/16 unless it is headless or has one.
 fn allocate_cluster_ip(state: &ApiState, svc: &mut Value) {
-    let ty = svc.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let ty = svc
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     if ty == "ExternalName" {
         return;
     }
-    let requested = svc.pointer("/spec/clusterIP").and_then(Value::as_str).unwrap_or("").to_string();
+    let requested = svc
+        .pointer("/spec/clusterIP")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let ip = if requested.is_empty() {
-        let Some(rt) = registry::lookup("", "v1", "services") else { return };
+        let Some(rt) = registry::lookup("", "v1", "services") else {
+            return;
+        };
         let used: std::collections::HashSet<String> = state
             .store
             .list(&collection_prefix(rt, None), None, 0, None)
@@ -392,7 +451,11 @@ fn allocate_cluster_ip(state: &ApiState, svc: &mut Value) {
             .unwrap_or_default()
             .iter()
             .filter_map(|kv| decode(kv).ok())
-            .filter_map(|s| s.pointer("/spec/clusterIP").and_then(Value::as_str).map(str::to_string))
+            .filter_map(|s| {
+                s.pointer("/spec/clusterIP")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .collect();
         use rand::Rng;
         let mut rng = rand::rng();
@@ -448,7 +511,10 @@ fn merge_for_update(rt: &ResourceType, part: Part, old: &Value, mut new: Value) 
                 o.insert("status".into(), status.clone());
             }
             // The client's resourceVersion is still the precondition.
-            if let (Some(md), Some(rv)) = (meta::metadata_mut(&mut out), new.pointer("/metadata/resourceVersion")) {
+            if let (Some(md), Some(rv)) = (
+                meta::metadata_mut(&mut out),
+                new.pointer("/metadata/resourceVersion"),
+            ) {
                 md.insert("resourceVersion".into(), rv.clone());
             }
             out
@@ -456,12 +522,17 @@ fn merge_for_update(rt: &ResourceType, part: Part, old: &Value, mut new: Value) 
         Part::Finalize => {
             let mut out = old.clone();
             let fin = new.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
-            if let Some(spec) = out.as_object_mut().map(|o| o.entry("spec").or_insert_with(|| json!({})))
+            if let Some(spec) = out
+                .as_object_mut()
+                .map(|o| o.entry("spec").or_insert_with(|| json!({})))
                 && let Some(s) = spec.as_object_mut()
             {
                 s.insert("finalizers".into(), fin);
             }
-            if let (Some(md), Some(rv)) = (meta::metadata_mut(&mut out), new.pointer("/metadata/resourceVersion")) {
+            if let (Some(md), Some(rv)) = (
+                meta::metadata_mut(&mut out),
+                new.pointer("/metadata/resourceVersion"),
+            ) {
                 md.insert("resourceVersion".into(), rv.clone());
             }
             out
@@ -481,7 +552,12 @@ fn merge_for_update(rt: &ResourceType, part: Part, old: &Value, mut new: Value) 
             }
             let old_md = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
             if let Some(md) = meta::metadata_mut(&mut new) {
-                for keep in ["creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+                for keep in [
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                    "generation",
+                ] {
                     match old_md.get(keep) {
                         Some(v) => {
                             md.insert(keep.into(), v.clone());
@@ -525,7 +601,10 @@ fn has_finalizers(rt: &ResourceType, obj: &Value) -> bool {
     !meta::finalizers(obj).is_empty()
         || (rt.kind == "Namespace"
             && rt.group.is_empty()
-            && obj.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|a| !a.is_empty()))
+            && obj
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty()))
 }
 
 /// The update pipeline shared by PUT, PATCH and subresources. `submit` computes the new
@@ -544,7 +623,11 @@ where
         let old = decode(&kv)?;
         let Some(submitted) = submit(&old)? else {
             // The patch or body asked for nothing new.
-            return Ok(Outcome { code: 200, body: old, warnings });
+            return Ok(Outcome {
+                code: 200,
+                body: old,
+                warnings,
+            });
         };
         let precondition = submitted
             .pointer("/metadata/resourceVersion")
@@ -565,7 +648,10 @@ where
             md.insert("resourceVersion".into(), json!(kv.mod_revision.to_string()));
         }
         if rt.generation && p == Part::Main && new.get("spec") != old.get("spec") {
-            let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+            let g = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if let Some(md) = meta::metadata_mut(&mut new) {
                 md.insert("generation".into(), json!(g + 1));
             }
@@ -576,24 +662,54 @@ where
         if !errors.is_empty() {
             return Err(invalid(ctx, &name, &errors));
         }
-        admit(ctx, Operation::Update, &name, ctx.namespace(), Some(&old), &mut new)?;
+        admit(
+            ctx,
+            Operation::Update,
+            &name,
+            ctx.namespace(),
+            Some(&old),
+            &mut new,
+        )?;
         if same_object(&new, &old) {
-            return Ok(Outcome { code: 200, body: old, warnings: std::mem::take(&mut warnings) });
+            return Ok(Outcome {
+                code: 200,
+                body: old,
+                warnings: std::mem::take(&mut warnings),
+            });
         }
         record_manager(ctx, &mut new, "Update", ctx.target.subresource.as_deref());
         if ctx.query.dry_run {
-            return Ok(Outcome { code: 200, body: new, warnings });
+            return Ok(Outcome {
+                code: 200,
+                body: new,
+                warnings,
+            });
         }
         if meta::is_deleting(&new) && !has_finalizers(rt, &new) {
             // The last finalizer is gone: the deletion completes now.
             return match ctx.state.store.delete(&key, Some(kv.mod_revision)).await {
-                Ok(_) => Ok(Outcome { code: 200, body: new, warnings }),
+                Ok(_) => Ok(Outcome {
+                    code: 200,
+                    body: new,
+                    warnings,
+                }),
                 Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
                 Err(e) => Err(store_error(ctx, e)),
             };
         }
-        match ctx.state.store.update(&key, encode(&new)?, Some(kv.mod_revision)).await {
-            Ok(kv) => return Ok(Outcome { code: 200, body: decode(&kv)?, warnings }),
+        match ctx
+            .state
+            .store
+            .update(&key, encode(&new)?, Some(kv.mod_revision))
+            .await
+        {
+            Ok(kv) => {
+                return Ok(Outcome {
+                    code: 200,
+                    body: decode(&kv)?,
+                    warnings,
+                });
+            }
             Err(StoreError::Conflict { .. }) if precondition.is_none() => continue,
             Err(e) => return Err(store_error(ctx, e)),
         }
@@ -670,19 +786,30 @@ pub(crate) const PATCH_TYPES: [&str; 4] = [
     "application/apply-patch+yaml",
 ];
 
-fn apply_patch(rt: &ResourceType, ty: PatchType, current: &Value, patch_doc: &Value) -> Result<Value, ApiError> {
+fn apply_patch(
+    rt: &ResourceType,
+    ty: PatchType,
+    current: &Value,
+    patch_doc: &Value,
+) -> Result<Value, ApiError> {
     let mut out = current.clone();
     match ty {
-        PatchType::Json => patch::json(&mut out, patch_doc).map_err(|e| ApiError::invalid_patch(e.to_string()))?,
+        PatchType::Json => {
+            patch::json(&mut out, patch_doc).map_err(|e| ApiError::invalid_patch(e.to_string()))?
+        }
         PatchType::Merge => {
             if !patch_doc.is_object() {
-                return Err(ApiError::bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}"));
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal array into Go value of type map[string]interface {}",
+                ));
             }
             patch::merge(&mut out, patch_doc)
         }
         PatchType::Strategic | PatchType::Apply => {
             if !patch_doc.is_object() {
-                return Err(ApiError::bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}"));
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal array into Go value of type map[string]interface {}",
+                ));
             }
             patch::strategic::apply(rt.group, rt.kind, &mut out, patch_doc).map_err(|e| match e {
                 patch::PatchError::Malformed(m) => ApiError::bad_request(m),
@@ -769,9 +896,14 @@ impl DeleteOptions {
             if let Some(od) = b.get("orphanDependents").and_then(Value::as_bool) {
                 o.orphan_dependents = Some(od);
             }
-            o.precondition_uid = b.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string);
-            o.precondition_rv =
-                b.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string);
+            o.precondition_uid = b
+                .pointer("/preconditions/uid")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            o.precondition_rv = b
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
         if let Some(p) = &o.propagation
             && !matches!(p.as_str(), "Orphan" | "Background" | "Foreground")
@@ -780,7 +912,11 @@ impl DeleteOptions {
                 "DeleteOptions",
                 "",
                 "",
-                &[FieldError::not_supported("propagationPolicy", p.as_str(), &["Foreground", "Background", "Orphan"])],
+                &[FieldError::not_supported(
+                    "propagationPolicy",
+                    p.as_str(),
+                    &["Foreground", "Background", "Orphan"],
+                )],
             ));
         }
         if o.orphan_dependents.is_some() && o.propagation.is_some() {
@@ -824,7 +960,10 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
             return Err(ApiError::conflict(
                 &gr,
                 ctx.name(),
-                &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(&old)),
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta::uid(&old)
+                ),
             ));
         }
         if let Some(rv) = &opts.precondition_rv
@@ -840,13 +979,21 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
             ));
         }
         let mut marked = old.clone();
-        admit(ctx, Operation::Delete, ctx.name(), ctx.namespace(), Some(&old), &mut marked)?;
+        admit(
+            ctx,
+            Operation::Delete,
+            ctx.name(),
+            ctx.namespace(),
+            Some(&old),
+            &mut marked,
+        )?;
         let mut changed = false;
         if let Some(f) = opts.finalizer()
             && !meta::finalizers(&old).iter().any(|x| x == f)
             && (f != "orphan" || !meta::is_deleting(&old))
         {
-            let md = meta::metadata_mut(&mut marked).ok_or_else(|| ApiError::internal("object without metadata"))?;
+            let md = meta::metadata_mut(&mut marked)
+                .ok_or_else(|| ApiError::internal("object without metadata"))?;
             let list = md.entry("finalizers").or_insert_with(|| json!([]));
             if let Some(a) = list.as_array_mut() {
                 // Switching policy replaces the other GC finalizer, as Kubernetes does.
@@ -868,12 +1015,16 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
             }
         }
         if !meta::is_deleting(&old) {
-            let md = meta::metadata_mut(&mut marked).ok_or_else(|| ApiError::internal("object without metadata"))?;
+            let md = meta::metadata_mut(&mut marked)
+                .ok_or_else(|| ApiError::internal("object without metadata"))?;
             let grace = graceful.unwrap_or(0);
             let when = jiff::Timestamp::now()
                 .checked_add(jiff::SignedDuration::from_secs(grace))
                 .unwrap_or_else(|_| jiff::Timestamp::now());
-            md.insert("deletionTimestamp".into(), json!(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()));
+            md.insert(
+                "deletionTimestamp".into(),
+                json!(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            );
             md.insert("deletionGracePeriodSeconds".into(), json!(grace));
             if rt.generation {
                 let g = md.get("generation").and_then(Value::as_i64).unwrap_or(0);
@@ -891,22 +1042,44 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
             changed = true;
         } else if let Some(g) = graceful {
             // A shorter grace period on a second delete shortens the wait.
-            let current = old.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0);
+            let current = old
+                .pointer("/metadata/deletionGracePeriodSeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if g < current {
-                let md = meta::metadata_mut(&mut marked).ok_or_else(|| ApiError::internal("object without metadata"))?;
+                let md = meta::metadata_mut(&mut marked)
+                    .ok_or_else(|| ApiError::internal("object without metadata"))?;
                 let when = jiff::Timestamp::now()
                     .checked_add(jiff::SignedDuration::from_secs(g))
                     .unwrap_or_else(|_| jiff::Timestamp::now());
-                md.insert("deletionTimestamp".into(), json!(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()));
+                md.insert(
+                    "deletionTimestamp".into(),
+                    json!(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                );
                 md.insert("deletionGracePeriodSeconds".into(), json!(g));
                 changed = true;
             }
         }
         if !changed || ctx.query.dry_run {
-            return Ok(Outcome { code: 200, body: marked, warnings: Vec::new() });
+            return Ok(Outcome {
+                code: 200,
+                body: marked,
+                warnings: Vec::new(),
+            });
         }
-        match ctx.state.store.update(&key, encode(&marked)?, Some(kv.mod_revision)).await {
-            Ok(kv) => return Ok(Outcome { code: 200, body: decode(&kv)?, warnings: Vec::new() }),
+        match ctx
+            .state
+            .store
+            .update(&key, encode(&marked)?, Some(kv.mod_revision))
+            .await
+        {
+            Ok(kv) => {
+                return Ok(Outcome {
+                    code: 200,
+                    body: decode(&kv)?,
+                    warnings: Vec::new(),
+                });
+            }
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(store_error(ctx, e)),
         }
@@ -919,14 +1092,20 @@ fn graceful_period(rt: &ResourceType, obj: &Value, opts: &DeleteOptions) -> Opti
     if !(rt.group.is_empty() && rt.kind == "Pod") {
         return None;
     }
-    let bound = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let bound = obj
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
     let phase = obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
     if !bound || matches!(phase, "Succeeded" | "Failed") {
         return None;
     }
     let grace = opts
         .grace_period_seconds
-        .or_else(|| obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64))
+        .or_else(|| {
+            obj.pointer("/spec/terminationGracePeriodSeconds")
+                .and_then(Value::as_i64)
+        })
         .unwrap_or(30);
     if grace <= 0 { None } else { Some(grace) }
 }
@@ -937,7 +1116,11 @@ fn deleted_outcome(rt: &ResourceType, old: &Value) -> Outcome {
     } else {
         success_status(&rt.group_resource(), meta::name(old), meta::uid(old))
     };
-    Outcome { code: 200, body, warnings: Vec::new() }
+    Outcome {
+        code: 200,
+        body,
+        warnings: Vec::new(),
+    }
 }
 
 /// The `autoscaling/v1 Scale` view of a StatefulSet.
@@ -974,10 +1157,17 @@ pub(crate) async fn update_scale(
 ) -> Result<Outcome, ApiError> {
     let body: Value = match patch_type {
         Some(PatchType::Apply) => crate::body::parse_yaml(raw)?,
-        _ => serde_json::from_slice(raw).map_err(|e| ApiError::bad_request(format!("error decoding body: {e}")))?,
+        _ => serde_json::from_slice(raw)
+            .map_err(|e| ApiError::bad_request(format!("error decoding body: {e}")))?,
     };
-    let main = Target { subresource: None, ..ctx.target.clone() };
-    let main_ctx = Ctx { target: &main, ..*ctx };
+    let main = Target {
+        subresource: None,
+        ..ctx.target.clone()
+    };
+    let main_ctx = Ctx {
+        target: &main,
+        ..*ctx
+    };
     let outcome = update_with(
         &main_ctx,
         |old| {
@@ -1033,5 +1223,9 @@ pub(crate) async fn update_scale(
         Vec::new(),
     )
     .await?;
-    Ok(Outcome { code: 200, body: scale_of(&outcome.body), warnings: outcome.warnings })
+    Ok(Outcome {
+        code: 200,
+        body: scale_of(&outcome.body),
+        warnings: outcome.warnings,
+    })
 }

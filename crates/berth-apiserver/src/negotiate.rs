@@ -50,7 +50,10 @@ fn accept_entries(headers: &HeaderMap) -> Vec<AcceptEntry<'_>> {
         .map(|entry| {
             let mut parts = entry.split(';');
             let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let params = parts.filter_map(|p| p.split_once('=')).map(|(k, v)| (k.trim(), v.trim())).collect();
+            let params = parts
+                .filter_map(|p| p.split_once('='))
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .collect();
             AcceptEntry { essence, params }
         })
         .collect()

@@ -70,7 +70,10 @@ pub(crate) fn parse(path: &str) -> Result<ApiPath, ApiError> {
     };
     let namespaces = group.is_empty() && version == "v1";
     match rest {
-        [] => Ok(ApiPath::Resources { group: group.to_string(), version: version.to_string() }),
+        [] => Ok(ApiPath::Resources {
+            group: group.to_string(),
+            version: version.to_string(),
+        }),
         [plural] => target(lookup(plural)?, None, None, None),
         ["namespaces", name, x] if namespaces && matches!(*x, "status" | "finalize") => {
             target(lookup("namespaces")?, None, Some(name), Some(x))
@@ -80,11 +83,19 @@ pub(crate) fn parse(path: &str) -> Result<ApiPath, ApiError> {
         ["namespaces", ns, plural, name, sub] => target(lookup(plural)?, Some(ns), Some(name), Some(sub)),
         [plural, name] => {
             let rt = lookup(plural)?;
-            if rt.namespaced { Err(not_found()) } else { target(rt, None, Some(name), None) }
+            if rt.namespaced {
+                Err(not_found())
+            } else {
+                target(rt, None, Some(name), None)
+            }
         }
         [plural, name, sub] => {
             let rt = lookup(plural)?;
-            if rt.namespaced { Err(not_found()) } else { target(rt, None, Some(name), Some(sub)) }
+            if rt.namespaced {
+                Err(not_found())
+            } else {
+                target(rt, None, Some(name), Some(sub))
+            }
         }
         _ => Err(not_found()),
     }
@@ -115,9 +126,15 @@ mod tests {
     #[test]
     fn namespace_objects_and_their_subresources() {
         let t = obj("/api/v1/namespaces/foo");
-        assert_eq!((t.rt.plural, t.name.as_deref(), t.namespace), ("namespaces", Some("foo"), None));
+        assert_eq!(
+            (t.rt.plural, t.name.as_deref(), t.namespace),
+            ("namespaces", Some("foo"), None)
+        );
         let t = obj("/api/v1/namespaces/foo/status");
-        assert_eq!((t.name.as_deref(), t.subresource.as_deref()), (Some("foo"), Some("status")));
+        assert_eq!(
+            (t.name.as_deref(), t.subresource.as_deref()),
+            (Some("foo"), Some("status"))
+        );
         let t = obj("/api/v1/namespaces/foo/pods");
         assert_eq!((t.rt.plural, t.namespace.as_deref()), ("pods", Some("foo")));
     }
@@ -128,7 +145,10 @@ mod tests {
         assert_eq!(parse("/apis").ok(), Some(ApiPath::Groups));
         assert_eq!(
             parse("/apis/apps/v1").ok(),
-            Some(ApiPath::Resources { group: "apps".into(), version: "v1".into() })
+            Some(ApiPath::Resources {
+                group: "apps".into(),
+                version: "v1".into()
+            })
         );
         assert!(parse("/apis/apps/v2/statefulsets").is_err());
         assert!(parse("/api/v1/nothings").is_err());

@@ -47,16 +47,28 @@ fn read(path: &Path) -> Result<Option<String>, PkiError> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(PkiError::Io { path: path.to_path_buf(), source }),
+        Err(source) => Err(PkiError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 fn write_private(path: &Path, content: &str) -> Result<(), PkiError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let io = |source| PkiError::Io { path: path.to_path_buf(), source };
+    let io = |source| PkiError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&tmp).map_err(io)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io)?;
     f.write_all(content.as_bytes()).map_err(io)?;
     f.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
@@ -68,7 +80,11 @@ fn ca_params() -> Result<CertificateParams, PkiError> {
     dn.push(DnType::CommonName, "berth-ca");
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     params.not_before = rcgen::date_time_ymd(2024, 1, 1);
     params.not_after = rcgen::date_time_ymd(2124, 1, 1);
     Ok(params)
@@ -77,13 +93,18 @@ fn ca_params() -> Result<CertificateParams, PkiError> {
 fn random_token() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    (0..48).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..48)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 impl Pki {
     /// Loads the material from `dir`, creating whatever is missing.
     pub fn load_or_create(dir: &Path) -> Result<Self, PkiError> {
-        std::fs::create_dir_all(dir).map_err(|source| PkiError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| PkiError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let p = |name: &str| dir.join(name);
         let (ca_cert, ca_key) = match (read(&p("ca.crt"))?, read(&p("ca.key"))?) {
             (Some(c), Some(k)) => (c, k),
@@ -112,7 +133,9 @@ impl Pki {
                     "kubernetes.default".to_string(),
                     "kubernetes".to_string(),
                 ])?;
-                params.distinguished_name.push(DnType::CommonName, "berth-apiserver");
+                params
+                    .distinguished_name
+                    .push(DnType::CommonName, "berth-apiserver");
                 params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
                 params.not_before = rcgen::date_time_ymd(2024, 1, 1);
                 params.not_after = rcgen::date_time_ymd(2124, 1, 1);
@@ -148,7 +171,14 @@ impl Pki {
                 t
             }
         };
-        Ok(Self { ca_cert, server_cert, server_key, admin_cert, admin_key, admin_token })
+        Ok(Self {
+            ca_cert,
+            server_cert,
+            server_key,
+            admin_cert,
+            admin_key,
+            admin_token,
+        })
     }
 }
 

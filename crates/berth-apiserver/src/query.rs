@@ -72,9 +72,10 @@ impl Query {
                 "labelSelector" if !v.is_empty() => q.label_selector = Some(v),
                 "fieldSelector" if !v.is_empty() => q.field_selector = Some(v),
                 "limit" => {
-                    q.limit = v.parse::<i64>().map(|n| n.max(0) as usize).map_err(|_| {
-                        ApiError::bad_request(format!("invalid value for limit: {v:?}"))
-                    })?
+                    q.limit = v
+                        .parse::<i64>()
+                        .map(|n| n.max(0) as usize)
+                        .map_err(|_| ApiError::bad_request(format!("invalid value for limit: {v:?}")))?
                 }
                 "continue" if !v.is_empty() => q.continue_token = Some(v),
                 "resourceVersion" if !v.is_empty() => q.resource_version = Some(v),
@@ -109,7 +110,10 @@ mod tests {
 
     #[test]
     fn kubectl_apply_query() {
-        let q = Query::parse(Some("fieldManager=kubectl-client-side-apply&fieldValidation=Strict")).expect("ok");
+        let q = Query::parse(Some(
+            "fieldManager=kubectl-client-side-apply&fieldValidation=Strict",
+        ))
+        .expect("ok");
         assert_eq!(q.field_manager.as_deref(), Some("kubectl-client-side-apply"));
         assert_eq!(q.field_validation, FieldValidation::Strict);
     }
@@ -128,7 +132,10 @@ mod tests {
     #[test]
     fn bad_values_are_400() {
         assert_eq!(Query::parse(Some("dryRun=Some")).map_err(|e| e.code), Err(400));
-        assert_eq!(Query::parse(Some("fieldValidation=Loud")).map_err(|e| e.code), Err(400));
+        assert_eq!(
+            Query::parse(Some("fieldValidation=Loud")).map_err(|e| e.code),
+            Err(400)
+        );
         assert_eq!(Query::parse(Some("limit=x")).map_err(|e| e.code), Err(400));
     }
 }

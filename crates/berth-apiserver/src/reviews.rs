@@ -13,7 +13,12 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> &'a str {
 }
 
 /// Answers a review object for `user`.
-pub(crate) fn review(rt: &ResourceType, mut obj: Value, user: &UserInfo, state: &ApiState) -> Result<Value, ApiError> {
+pub(crate) fn review(
+    rt: &ResourceType,
+    mut obj: Value,
+    user: &UserInfo,
+    state: &ApiState,
+) -> Result<Value, ApiError> {
     if !obj.is_object() {
         return Err(ApiError::bad_request("the body is not a JSON object"));
     }
@@ -69,7 +74,8 @@ pub(crate) fn review(rt: &ResourceType, mut obj: Value, user: &UserInfo, state: 
             });
         }
         _ => {
-            obj["status"] = json!({"userInfo": {"username": user.username, "uid": user.uid, "groups": user.groups}});
+            obj["status"] =
+                json!({"userInfo": {"username": user.username, "uid": user.uid, "groups": user.groups}});
         }
     }
     Ok(obj)

@@ -81,7 +81,10 @@ async fn authenticate(State(state): State<Arc<ApiState>>, mut req: Request, next
 
 async fn ok() -> Response {
     let mut r = (StatusCode::OK, "ok").into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
@@ -91,7 +94,11 @@ async fn not_found() -> Response {
 
 async fn version(State(state): State<Arc<ApiState>>) -> Response {
     let git_version = &state.options.git_version;
-    let minor = git_version.trim_start_matches('v').split('.').nth(1).unwrap_or("32");
+    let minor = git_version
+        .trim_start_matches('v')
+        .split('.')
+        .nth(1)
+        .unwrap_or("32");
     let body = json!({
         "major": "1",
         "minor": minor,
@@ -110,18 +117,29 @@ async fn openapi_index() -> Response {
     render(200, &openapi::index(), Output::Json, &[])
 }
 
-async fn openapi_document(axum::extract::Path(path): axum::extract::Path<String>, uri: http::Uri) -> Response {
+async fn openapi_document(
+    axum::extract::Path(path): axum::extract::Path<String>,
+    uri: http::Uri,
+) -> Response {
     let Some(doc) = openapi::documents().iter().find(|d| d.path == path) else {
         return status_response(&ApiError::not_found_path());
     };
     let mut r = (StatusCode::OK, doc.body.clone()).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let hash_matches = uri.query().is_some_and(|q| q.contains(&format!("hash={}", doc.hash)));
+    let hash_matches = uri
+        .query()
+        .is_some_and(|q| q.contains(&format!("hash={}", doc.hash)));
     if hash_matches {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, immutable"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, immutable"),
+        );
     } else {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, private"),
+        );
     }
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", doc.hash)) {
         h.insert(header::ETAG, v);
@@ -132,12 +150,19 @@ async fn openapi_document(axum::extract::Path(path): axum::extract::Path<String>
 async fn api(State(state): State<Arc<ApiState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let fut = async {
-        let user = parts.extensions.get::<UserInfo>().cloned().unwrap_or_else(UserInfo::anonymous);
+        let user = parts
+            .extensions
+            .get::<UserInfo>()
+            .cloned()
+            .unwrap_or_else(UserInfo::anonymous);
         let parsed = match path::parse(parts.uri.path()) {
             Ok(p) => p,
             Err(e) => return status_response(&e),
         };
-        if !matches!(parsed, ApiPath::Object(_)) && parts.method != Method::GET && parts.method != Method::HEAD {
+        if !matches!(parsed, ApiPath::Object(_))
+            && parts.method != Method::GET
+            && parts.method != Method::HEAD
+        {
             return status_response(&ApiError::method_not_supported(
                 &berth_api::status::GroupResource::new("", ""),
                 parts.method.as_str(),
@@ -155,14 +180,25 @@ async fn api(State(state): State<Arc<ApiState>>, req: Request) -> Response {
                     }
                     return r;
                 }
-                let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:6443");
-                let body = if core { discovery::core_versions(host) } else { discovery::group_list() };
+                let host = parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("127.0.0.1:6443");
+                let body = if core {
+                    discovery::core_versions(host)
+                } else {
+                    discovery::group_list()
+                };
                 render(200, &body, Output::Json, &[])
             }
             ApiPath::Group(g) => render(200, &discovery::group(&g), Output::Json, &[]),
-            ApiPath::Resources { group, version } => {
-                render(200, &discovery::resource_list(&group, &version), Output::Json, &[])
-            }
+            ApiPath::Resources { group, version } => render(
+                200,
+                &discovery::resource_list(&group, &version),
+                Output::Json,
+                &[],
+            ),
             ApiPath::Object(target) => {
                 let query = match Query::parse(parts.uri.query()) {
                     Ok(q) => q,

@@ -42,14 +42,20 @@ pub struct ApiState {
 
 impl std::fmt::Debug for ApiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiState").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("ApiState")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }
 
 impl ApiState {
     /// State over a store with the given authenticator, allow-all authorization and the
     /// default admission chain.
-    pub fn new(store: Arc<dyn Store>, authenticator: Arc<dyn Authenticator>, options: ApiStateOptions) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        authenticator: Arc<dyn Authenticator>,
+        options: ApiStateOptions,
+    ) -> Self {
         Self {
             store,
             authenticator,

@@ -66,7 +66,8 @@ impl Encoder {
     }
 
     fn error(&mut self, e: &ApiError) -> Bytes {
-        let mut bytes = serde_json::to_vec(&json!({"type": "ERROR", "object": e.to_status()})).unwrap_or_default();
+        let mut bytes =
+            serde_json::to_vec(&json!({"type": "ERROR", "object": e.to_status()})).unwrap_or_default();
         bytes.push(b'\n');
         Bytes::from(bytes)
     }
@@ -116,7 +117,12 @@ fn watch_timeout(state: &ApiState, query: &Query) -> Duration {
 }
 
 /// Starts a watch and returns the streaming response.
-pub(crate) async fn serve(state: &ApiState, target: &Target, query: &Query, output: Output) -> Result<Response, Failure> {
+pub(crate) async fn serve(
+    state: &ApiState,
+    target: &Target,
+    query: &Query,
+    output: Output,
+) -> Result<Response, Failure> {
     let rt = target.rt;
     let (labels, fields) = selectors(rt, query)?;
     let prefix = collection_prefix(rt, target.namespace.as_deref());
@@ -127,7 +133,12 @@ pub(crate) async fn serve(state: &ApiState, target: &Target, query: &Query, outp
         Some("Object") => IncludeObject::Object,
         _ => IncludeObject::Metadata,
     };
-    let mut enc = Encoder { rt, table, include, headers_sent: false };
+    let mut enc = Encoder {
+        rt,
+        table,
+        include,
+        headers_sent: false,
+    };
     let rv = query.resource_version.clone();
     let initial_events = match (&query.send_initial_events, rv.as_deref()) {
         (Some(b), _) => *b,
@@ -137,10 +148,14 @@ pub(crate) async fn serve(state: &ApiState, target: &Target, query: &Query, outp
     let mut initial: Vec<Bytes> = Vec::new();
     let mut start = match rv.as_deref() {
         None | Some("0") => store.current_revision(),
-        Some(s) => s.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {s:?}")))?,
+        Some(s) => s
+            .parse::<u64>()
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s:?}")))?,
     };
     if initial_events {
-        let page = store.list(&prefix, None, 0, None).map_err(crate::error::store_failure)?;
+        let page = store
+            .list(&prefix, None, 0, None)
+            .map_err(crate::error::store_failure)?;
         for kv in &page.items {
             let obj = lifecycle::decode(kv)?;
             if labels.matches(&obj) && fields.matches(&obj) {
@@ -177,7 +192,9 @@ pub(crate) async fn serve(state: &ApiState, target: &Target, query: &Query, outp
                 return;
             }
             Err(StoreError::FutureRevision { .. }) => {
-                let _ = tx.send(Ok(enc.error(&ApiError::timeout("Too large resource version")))).await;
+                let _ = tx
+                    .send(Ok(enc.error(&ApiError::timeout("Too large resource version"))))
+                    .await;
                 return;
             }
             Err(e) => {
@@ -230,8 +247,12 @@ pub(crate) async fn serve(state: &ApiState, target: &Target, query: &Query, outp
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
     let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::OK;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     let _ = Arc::<()>::default;
     Ok(resp)
 }

@@ -4,10 +4,10 @@
 
 use crate::resources::{api_for, is_gone_or_conflict, stored_types};
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
 use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, PostParams, PropagationPolicy};
 use kube::runtime::{WatchStreamExt, watcher};
-use k8s_openapi::api::core::v1::Namespace;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -26,7 +26,11 @@ pub struct Plan {
 /// Plans the next step from what is left: `(group, plural, name, already_deleting)`.
 pub fn plan(remaining: &[(String, String, String, bool)]) -> Plan {
     Plan {
-        delete: remaining.iter().filter(|r| !r.3).map(|r| (r.1.clone(), r.0.clone(), r.2.clone())).collect(),
+        delete: remaining
+            .iter()
+            .filter(|r| !r.3)
+            .map(|r| (r.1.clone(), r.0.clone(), r.2.clone()))
+            .collect(),
         finalize: remaining.is_empty(),
     }
 }
@@ -34,7 +38,9 @@ pub fn plan(remaining: &[(String, String, String, bool)]) -> Plan {
 /// Runs the namespace controller.
 pub async fn run(client: Client) {
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let mut stream = watcher(namespaces.clone(), watcher::Config::default()).default_backoff().boxed();
+    let mut stream = watcher(namespaces.clone(), watcher::Config::default())
+        .default_backoff()
+        .boxed();
     let mut terminating: BTreeSet<String> = BTreeSet::new();
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
@@ -86,8 +92,13 @@ async fn step(client: &Client, namespaces: &Api<Namespace>, name: &str) -> Resul
     }
     let p = plan(&remaining);
     for (plural, group, obj) in &p.delete {
-        let Some(rt) = stored_types().find(|r| r.plural == plural && r.group == group) else { continue };
-        let dp = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..DeleteParams::default() };
+        let Some(rt) = stored_types().find(|r| r.plural == plural && r.group == group) else {
+            continue;
+        };
+        let dp = DeleteParams {
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..DeleteParams::default()
+        };
         match api_for(client, rt, name).delete(obj, &dp).await {
             Err(e) if !is_gone_or_conflict(&e) => return Err(e),
             _ => {}
@@ -96,12 +107,22 @@ async fn step(client: &Client, namespaces: &Api<Namespace>, name: &str) -> Resul
     if !p.finalize {
         return Ok(false);
     }
-    let Some(mut ns) = namespaces.get_opt(name).await? else { return Ok(true) };
+    let Some(mut ns) = namespaces.get_opt(name).await? else {
+        return Ok(true);
+    };
     let spec = ns.spec.get_or_insert_with(Default::default);
-    let finalizers: Vec<String> =
-        spec.finalizers.take().unwrap_or_default().into_iter().filter(|f| f != KUBERNETES_FINALIZER).collect();
+    let finalizers: Vec<String> = spec
+        .finalizers
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| f != KUBERNETES_FINALIZER)
+        .collect();
     spec.finalizers = Some(finalizers);
-    match namespaces.replace_subresource("finalize", name, &PostParams::default(), &ns).await {
+    match namespaces
+        .replace_subresource("finalize", name, &PostParams::default(), &ns)
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if is_gone_or_conflict(&e) => Ok(false),
         Err(e) => Err(e),
@@ -114,14 +135,28 @@ mod tests {
 
     #[test]
     fn finalizes_only_when_empty() {
-        assert_eq!(plan(&[]), Plan { delete: vec![], finalize: true });
+        assert_eq!(
+            plan(&[]),
+            Plan {
+                delete: vec![],
+                finalize: true
+            }
+        );
         let left = vec![
             ("".to_string(), "configmaps".to_string(), "a".to_string(), false),
-            ("apps".to_string(), "statefulsets".to_string(), "web".to_string(), true),
+            (
+                "apps".to_string(),
+                "statefulsets".to_string(),
+                "web".to_string(),
+                true,
+            ),
         ];
         assert_eq!(
             plan(&left),
-            Plan { delete: vec![("configmaps".into(), "".into(), "a".into())], finalize: false }
+            Plan {
+                delete: vec![("configmaps".into(), "".into(), "a".into())],
+                finalize: false
+            }
         );
     }
 }

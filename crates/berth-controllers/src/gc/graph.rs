@@ -133,7 +133,10 @@ impl Graph {
             dirty.extend(self.dependents.get(&uid).into_iter().flatten().cloned());
         }
         for o in &node.owners {
-            self.dependents.entry(o.uid.clone()).or_default().insert(uid.clone());
+            self.dependents
+                .entry(o.uid.clone())
+                .or_default()
+                .insert(uid.clone());
             dirty.push(o.uid.clone());
         }
         self.nodes.insert(uid, node);
@@ -165,27 +168,44 @@ impl Graph {
 
     /// Every UID that has owners (for periodic re-checks).
     pub fn with_owners(&self) -> Vec<String> {
-        self.nodes.values().filter(|n| !n.owners.is_empty() || n.deleting).map(|n| n.obj.uid.clone()).collect()
+        self.nodes
+            .values()
+            .filter(|n| !n.owners.is_empty() || n.deleting)
+            .map(|n| n.obj.uid.clone())
+            .collect()
     }
 
     fn dependents_of(&self, uid: &str) -> Vec<&Node> {
-        let mut out: Vec<&Node> =
-            self.dependents.get(uid).into_iter().flatten().filter_map(|d| self.nodes.get(d)).collect();
+        let mut out: Vec<&Node> = self
+            .dependents
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|d| self.nodes.get(d))
+            .collect();
         out.sort_by(|a, b| a.obj.name.cmp(&b.obj.name));
         out
     }
 
     /// What to do next for the object `uid`.
     pub fn plan(&self, uid: &str) -> Vec<Action> {
-        let Some(node) = self.nodes.get(uid) else { return Vec::new() };
+        let Some(node) = self.nodes.get(uid) else {
+            return Vec::new();
+        };
         let mut actions = Vec::new();
         if node.deleting && node.finalizers.iter().any(|f| f == ORPHAN) {
             let deps = self.dependents_of(uid);
             for d in &deps {
-                actions.push(Action::RemoveOwnerRefs { target: d.obj.clone(), owner_uids: vec![uid.to_string()] });
+                actions.push(Action::RemoveOwnerRefs {
+                    target: d.obj.clone(),
+                    owner_uids: vec![uid.to_string()],
+                });
             }
             if deps.is_empty() {
-                actions.push(Action::RemoveFinalizer { target: node.obj.clone(), finalizer: ORPHAN });
+                actions.push(Action::RemoveFinalizer {
+                    target: node.obj.clone(),
+                    finalizer: ORPHAN,
+                });
             }
             return actions;
         }
@@ -196,11 +216,17 @@ impl Graph {
                 let blocks = d.owners.iter().any(|o| o.uid == uid && o.block_owner_deletion);
                 blocking |= blocks;
                 if !d.deleting {
-                    actions.push(Action::Delete { target: d.obj.clone(), propagation: Propagation::Foreground });
+                    actions.push(Action::Delete {
+                        target: d.obj.clone(),
+                        propagation: Propagation::Foreground,
+                    });
                 }
             }
             if !blocking {
-                actions.push(Action::RemoveFinalizer { target: node.obj.clone(), finalizer: FOREGROUND });
+                actions.push(Action::RemoveFinalizer {
+                    target: node.obj.clone(),
+                    finalizer: FOREGROUND,
+                });
             }
             return actions;
         }
@@ -208,22 +234,33 @@ impl Graph {
             return actions;
         }
         let (present, absent): (Vec<&OwnerRef>, Vec<&OwnerRef>) =
-            node.owners.iter().partition(|o| self.nodes.get(&o.uid).is_some());
+            node.owners.iter().partition(|o| self.nodes.contains_key(&o.uid));
         if absent.is_empty() {
             // Every owner exists. If all of them wait for dependents in the foreground, help.
             let all_foreground = present.iter().all(|o| {
-                self.nodes.get(&o.uid).is_some_and(|n| n.deleting && n.finalizers.iter().any(|f| f == FOREGROUND))
+                self.nodes
+                    .get(&o.uid)
+                    .is_some_and(|n| n.deleting && n.finalizers.iter().any(|f| f == FOREGROUND))
             });
             if all_foreground {
-                actions.push(Action::Delete { target: node.obj.clone(), propagation: Propagation::Foreground });
+                actions.push(Action::Delete {
+                    target: node.obj.clone(),
+                    propagation: Propagation::Foreground,
+                });
             }
             return actions;
         }
         if present.is_empty() {
-            actions.push(Action::DeleteIfOwnersAbsent { target: node.obj.clone(), owners: node.owners.clone() });
+            actions.push(Action::DeleteIfOwnersAbsent {
+                target: node.obj.clone(),
+                owners: node.owners.clone(),
+            });
         } else {
             let gone: BTreeSet<String> = absent.iter().map(|o| o.uid.clone()).collect();
-            actions.push(Action::RemoveOwnerRefs { target: node.obj.clone(), owner_uids: gone.into_iter().collect() });
+            actions.push(Action::RemoveOwnerRefs {
+                target: node.obj.clone(),
+                owner_uids: gone.into_iter().collect(),
+            });
         }
         actions
     }

@@ -161,7 +161,11 @@ async fn execute(client: &Client, action: &Action) -> Result<(), kube::Error> {
                     // An owner of a kind Berth does not serve cannot be checked: keep the dependent.
                     return Ok(());
                 };
-                let namespace = if rt.namespaced { target.namespace.as_str() } else { "" };
+                let namespace = if rt.namespaced {
+                    target.namespace.as_str()
+                } else {
+                    ""
+                };
                 match api_for(client, rt, namespace).get_opt(&owner.name).await? {
                     Some(live) if live.metadata.uid.as_deref() == Some(owner.uid.as_str()) => return Ok(()),
                     _ => {}
@@ -172,8 +176,10 @@ async fn execute(client: &Client, action: &Action) -> Result<(), kube::Error> {
         }
         Action::RemoveOwnerRefs { target, owner_uids } => {
             let Some(rt) = rt_of(target) else { return Ok(()) };
-            let refs: Vec<serde_json::Value> =
-                owner_uids.iter().map(|u| json!({"$patch": "delete", "uid": u})).collect();
+            let refs: Vec<serde_json::Value> = owner_uids
+                .iter()
+                .map(|u| json!({"$patch": "delete", "uid": u}))
+                .collect();
             let patch = json!({"metadata": {"ownerReferences": refs, "uid": target.uid}});
             api_for(client, rt, &target.namespace)
                 .patch(&target.name, &PatchParams::default(), &Patch::Strategic(patch))
@@ -182,7 +188,8 @@ async fn execute(client: &Client, action: &Action) -> Result<(), kube::Error> {
         }
         Action::RemoveFinalizer { target, finalizer } => {
             let Some(rt) = rt_of(target) else { return Ok(()) };
-            let patch = json!({"metadata": {"$deleteFromPrimitiveList/finalizers": [finalizer], "uid": target.uid}});
+            let patch =
+                json!({"metadata": {"$deleteFromPrimitiveList/finalizers": [finalizer], "uid": target.uid}});
             api_for(client, rt, &target.namespace)
                 .patch(&target.name, &PatchParams::default(), &Patch::Strategic(patch))
                 .await
@@ -202,8 +209,14 @@ async fn delete(client: &Client, target: &ObjectRef, propagation: Propagation) -
             Propagation::Background => PropagationPolicy::Background,
             Propagation::Foreground => PropagationPolicy::Foreground,
         }),
-        preconditions: Some(Preconditions { uid: Some(target.uid.clone()), resource_version: None }),
+        preconditions: Some(Preconditions {
+            uid: Some(target.uid.clone()),
+            resource_version: None,
+        }),
         ..DeleteParams::default()
     };
-    api_for(client, rt, &target.namespace).delete(&target.name, &dp).await.map(|_| ())
+    api_for(client, rt, &target.namespace)
+        .delete(&target.name, &dp)
+        .await
+        .map(|_| ())
 }

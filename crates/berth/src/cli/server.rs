@@ -22,7 +22,10 @@ pub struct ServerArgs {
 
 /// Runs the server until interrupted.
 pub fn run(args: ServerArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     runtime.block_on(serve_forever(args))
 }
 
@@ -32,9 +35,17 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
     let pki = Pki::load_or_create(&args.data_dir.join("pki")).context("preparing certificates")?;
     let store = SqliteStore::open(&args.data_dir.join("store.db"), SqliteStoreOptions::default())
         .context("opening the store")?;
-    let admin = UserInfo { username: "admin".into(), uid: "admin".into(), groups: vec!["system:masters".into(), "system:authenticated".into()] };
+    let admin = UserInfo {
+        username: "admin".into(),
+        uid: "admin".into(),
+        groups: vec!["system:masters".into(), "system:authenticated".into()],
+    };
     let authenticator = TokenAuthenticator::new([(pki.admin_token.clone(), admin)]);
-    let state = Arc::new(ApiState::new(Arc::new(store), Arc::new(authenticator), ApiStateOptions::default()));
+    let state = Arc::new(ApiState::new(
+        Arc::new(store),
+        Arc::new(authenticator),
+        ApiStateOptions::default(),
+    ));
     let router = berth_apiserver::router(state.clone());
     let system = UserInfo {
         username: "system:apiserver".into(),
@@ -42,19 +53,33 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         groups: vec!["system:masters".into()],
     };
     let internal = berth_apiserver::in_process(router.clone(), system);
-    bootstrap::run(&internal).await.context("creating the built-in namespaces")?;
+    bootstrap::run(&internal)
+        .await
+        .context("creating the built-in namespaces")?;
     let client = kube::Client::new(internal, "default");
     tokio::spawn(berth_controllers::run_all(client));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("listening on {} (is another server running? pass --listen)", args.listen))?;
+        .with_context(|| {
+            format!(
+                "listening on {} (is another server running? pass --listen)",
+                args.listen
+            )
+        })?;
     let local = listener.local_addr().context("reading the listener address")?;
     let acceptor = serve::tls_acceptor(&pki).context("loading the serving certificate")?;
-    let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
+    let host = if local.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        local.ip().to_string()
+    };
     let kubeconfig = args.data_dir.join("kubeconfig");
     super::kubeconfig::write(&kubeconfig, &format!("https://{host}:{}", local.port()), &pki)?;
     tracing::info!(address = %local, "serving the Kubernetes API over HTTPS");
-    tracing::info!("ready: export KUBECONFIG={} && kubectl get namespaces", kubeconfig.display());
+    tracing::info!(
+        "ready: export KUBECONFIG={} && kubectl get namespaces",
+        kubeconfig.display()
+    );
     tokio::select! {
         _ = serve::serve_tls(listener, acceptor, router) => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),

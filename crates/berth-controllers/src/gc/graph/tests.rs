@@ -24,7 +24,12 @@ fn owned_by(owner: &ObjectRef, block: bool) -> OwnerRef {
 }
 
 fn node(o: &ObjectRef, owners: Vec<OwnerRef>) -> Node {
-    Node { obj: o.clone(), owners, deleting: false, finalizers: vec![] }
+    Node {
+        obj: o.clone(),
+        owners,
+        deleting: false,
+        finalizers: vec![],
+    }
 }
 
 fn deleting(mut n: Node, finalizer: &str) -> Node {
@@ -41,7 +46,10 @@ fn dependent_of_a_missing_owner_is_deleted_after_a_live_check() {
     g.upsert(node(&dep, vec![owned_by(&owner, false)]));
     assert_eq!(
         g.plan("u-dep"),
-        vec![Action::DeleteIfOwnersAbsent { target: dep.clone(), owners: vec![owned_by(&owner, false)] }]
+        vec![Action::DeleteIfOwnersAbsent {
+            target: dep.clone(),
+            owners: vec![owned_by(&owner, false)]
+        }]
     );
 }
 
@@ -64,7 +72,10 @@ fn owner_removal_marks_dependents_dirty() {
     g.upsert(node(&dep, vec![owned_by(&owner, false)]));
     let dirty = g.remove("u-owner");
     assert!(dirty.contains(&"u-dep".to_string()));
-    assert!(matches!(g.plan("u-dep").as_slice(), [Action::DeleteIfOwnersAbsent { .. }]));
+    assert!(matches!(
+        g.plan("u-dep").as_slice(),
+        [Action::DeleteIfOwnersAbsent { .. }]
+    ));
 }
 
 #[test]
@@ -77,7 +88,10 @@ fn dangling_references_are_removed_when_another_owner_remains() {
     g.upsert(node(&dep, vec![owned_by(&a, false), owned_by(&b, false)]));
     assert_eq!(
         g.plan("u-dep"),
-        vec![Action::RemoveOwnerRefs { target: dep.clone(), owner_uids: vec!["u-b".into()] }]
+        vec![Action::RemoveOwnerRefs {
+            target: dep.clone(),
+            owner_uids: vec!["u-b".into()]
+        }]
     );
 }
 
@@ -90,11 +104,20 @@ fn orphaning_strips_references_then_the_finalizer() {
     g.upsert(node(&dep, vec![owned_by(&owner, true)]));
     assert_eq!(
         g.plan("u-owner"),
-        vec![Action::RemoveOwnerRefs { target: dep.clone(), owner_uids: vec!["u-owner".into()] }]
+        vec![Action::RemoveOwnerRefs {
+            target: dep.clone(),
+            owner_uids: vec!["u-owner".into()]
+        }]
     );
     // The dependent was updated without the reference.
     g.upsert(node(&dep, vec![]));
-    assert_eq!(g.plan("u-owner"), vec![Action::RemoveFinalizer { target: owner.clone(), finalizer: ORPHAN }]);
+    assert_eq!(
+        g.plan("u-owner"),
+        vec![Action::RemoveFinalizer {
+            target: owner.clone(),
+            finalizer: ORPHAN
+        }]
+    );
 }
 
 #[test]
@@ -109,8 +132,14 @@ fn foreground_deletes_dependents_and_waits_for_blocking_ones() {
     assert_eq!(
         g.plan("u-owner"),
         vec![
-            Action::Delete { target: loose.clone(), propagation: Propagation::Foreground },
-            Action::Delete { target: blocking.clone(), propagation: Propagation::Foreground },
+            Action::Delete {
+                target: loose.clone(),
+                propagation: Propagation::Foreground
+            },
+            Action::Delete {
+                target: blocking.clone(),
+                propagation: Propagation::Foreground
+            },
         ]
     );
     g.remove("u-cm");
@@ -118,7 +147,13 @@ fn foreground_deletes_dependents_and_waits_for_blocking_ones() {
     g.upsert(deleting(node(&blocking, vec![owned_by(&owner, true)]), "x"));
     assert!(g.plan("u-owner").is_empty());
     g.remove("u-pod");
-    assert_eq!(g.plan("u-owner"), vec![Action::RemoveFinalizer { target: owner, finalizer: FOREGROUND }]);
+    assert_eq!(
+        g.plan("u-owner"),
+        vec![Action::RemoveFinalizer {
+            target: owner,
+            finalizer: FOREGROUND
+        }]
+    );
 }
 
 #[test]
@@ -131,8 +166,14 @@ fn foreground_without_blocking_dependents_finishes_at_once() {
     assert_eq!(
         g.plan("u-owner"),
         vec![
-            Action::Delete { target: dep, propagation: Propagation::Foreground },
-            Action::RemoveFinalizer { target: owner, finalizer: FOREGROUND },
+            Action::Delete {
+                target: dep,
+                propagation: Propagation::Foreground
+            },
+            Action::RemoveFinalizer {
+                target: owner,
+                finalizer: FOREGROUND
+            },
         ]
     );
 }
