@@ -40,7 +40,7 @@ pub(crate) fn decode_object(ty: &BodyType, bytes: &[u8]) -> Result<Value, ApiErr
     match ty {
         BodyType::Json => parse_json(bytes),
         BodyType::Yaml => parse_yaml(bytes),
-        BodyType::Protobuf => crate::body::protobuf::decode(bytes),
+        BodyType::Protobuf => crate::protobuf::decode(bytes),
         BodyType::Other(other) => Err(ApiError::unsupported_media_type(
             other,
             &[
@@ -60,23 +60,3 @@ pub(crate) fn decode_object(ty: &BodyType, bytes: &[u8]) -> Result<Value, ApiErr
     }
 }
 
-pub(crate) mod protobuf {
-    //! Protobuf request bodies (`application/vnd.kubernetes.protobuf`), which kubectl 1.32's
-    //! typed clients send for `create configmap|secret|namespace|…` and `auth can-i`.
-
-    use berth_api::status::ApiError;
-    use serde_json::Value;
-
-    /// Decodes the `k8s\0` envelope. Kinds without a decoder answer 415 so clients retry as JSON.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
-        if !bytes.starts_with(b"k8s\0") {
-            return Err(ApiError::bad_request(
-                "the protobuf body does not start with the k8s envelope magic",
-            ));
-        }
-        Err(ApiError::unsupported_media_type(
-            "application/vnd.kubernetes.protobuf",
-            &["application/json", "application/yaml"],
-        ))
-    }
-}

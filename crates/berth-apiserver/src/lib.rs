@@ -19,6 +19,7 @@ mod lifecycle;
 mod negotiate;
 mod openapi;
 mod path;
+mod protobuf;
 pub mod pki;
 mod query;
 mod reviews;
