@@ -79,16 +79,24 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The body parsed as JSON (panics with the body when it is not JSON).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("response body is not JSON ({e}), status {}: {}", self.status, self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "response body is not JSON ({e}), status {} (curl exit {}: {}): {}",
+                self.status, self.curl_code, self.curl_stderr, self.body
+            )
+        })
     }
 }
 
 /// Runs `cmd` with optional stdin, capturing output, killing it after `timeout`.
 pub fn run_process(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) -> Output {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let desc = format!("{cmd:?}");
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {desc}: {e}"));
     let writer = stdin.map(|data| {
@@ -121,7 +129,11 @@ pub fn run_process(mut cmd: Command, stdin: Option<Vec<u8>>, timeout: Duration) 
     if status.is_none() {
         stderr.push_str(&format!("\n[harness: killed after {timeout:?}: {desc}]"));
     }
-    Output { stdout, stderr, code: status.and_then(|s| s.code()).unwrap_or(-1) }
+    Output {
+        stdout,
+        stderr,
+        code: status.and_then(|s| s.code()).unwrap_or(-1),
+    }
 }
 
 fn read_all_in_thread(mut r: impl Read + Send + 'static) -> thread::JoinHandle<String> {
@@ -139,7 +151,10 @@ pub fn wait_for_value<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> O
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         thread::sleep(Duration::from_millis(100));
     }
 }
@@ -169,12 +184,19 @@ fn free_port() -> u16 {
 pub struct Api {
     base: String,
     token: String,
+    http1: bool,
 }
 
 impl Api {
     /// The full URL of `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The same handle forcing HTTP/1.1 (curl otherwise negotiates HTTP/2 through ALPN).
+    pub fn http1(mut self) -> Api {
+        self.http1 = true;
+        self
     }
 
     /// The admin bearer token.
@@ -196,11 +218,15 @@ impl Api {
         let mut cmd = Command::new("curl");
         cmd.args(["-sS", "-k", "--max-time", "30", "-X", method, "-o", "-", "-w"])
             .arg(format!("{MARK}%{{http_code}}"));
+        if self.http1 {
+            cmd.arg("--http1.1");
+        }
         if auth {
             cmd.arg("-H").arg(format!("Authorization: Bearer {}", self.token));
         }
         // curl adds a form Content-Type to bodies unless told otherwise; "Content-Type:" removes it.
-        cmd.arg("-H").arg(format!("Content-Type: {}", content_type.unwrap_or("")));
+        cmd.arg("-H")
+            .arg(format!("Content-Type: {}", content_type.unwrap_or("")));
         if body.is_some() {
             cmd.args(["--data-binary", "@-"]);
         }
@@ -210,12 +236,23 @@ impl Api {
             Some((b, s)) => (b.to_string(), s.trim().parse().unwrap_or(0)),
             None => (out.stdout.clone(), 0),
         };
-        HttpResponse { status, body, curl_code: out.code, curl_stderr: out.stderr }
+        HttpResponse {
+            status,
+            body,
+            curl_code: out.code,
+            curl_stderr: out.stderr,
+        }
     }
 
     /// Sends `value` as `application/json` with the admin token.
     pub fn send_json(&self, method: &str, path: &str, value: &Value) -> HttpResponse {
-        self.request(method, path, Some("application/json"), Some(value.to_string().as_bytes()), true)
+        self.request(
+            method,
+            path,
+            Some("application/json"),
+            Some(value.to_string().as_bytes()),
+            true,
+        )
     }
 
     /// GET with the admin token.
@@ -238,11 +275,21 @@ pub struct Berth {
 impl Berth {
     /// Starts a server on a fresh data directory and waits until it is ready.
     pub fn start() -> Berth {
-        let dir = tempfile::Builder::new().prefix("berth-e2e-").tempdir().expect("creating a temporary directory");
+        let dir = tempfile::Builder::new()
+            .prefix("berth-e2e-")
+            .tempdir()
+            .expect("creating a temporary directory");
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("home")).expect("creating HOME");
         let test = thread::current().name().unwrap_or("unnamed").to_string();
-        let mut berth = Berth { dir: Some(dir), root, port: 0, child: None, token: String::new(), test };
+        let mut berth = Berth {
+            dir: Some(dir),
+            root,
+            port: 0,
+            child: None,
+            token: String::new(),
+            test,
+        };
         berth.boot(None);
         berth
     }
@@ -297,7 +344,9 @@ impl Berth {
                 && let Ok(Some(status)) = child.try_wait()
             {
                 let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
-                return Err(format!("server exited with {status} before writing its kubeconfig: {log}"));
+                return Err(format!(
+                    "server exited with {status} before writing its kubeconfig: {log}"
+                ));
             }
             if Instant::now() > deadline {
                 return Err(format!("no kubeconfig after {READY_TIMEOUT:?}"));
@@ -368,14 +417,13 @@ impl Berth {
         self.root.join("server.log")
     }
 
-    /// The API port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// A raw-HTTP handle with the admin token.
     pub fn api(&self) -> Api {
-        Api { base: format!("https://127.0.0.1:{}", self.port), token: self.token.clone() }
+        Api {
+            base: format!("https://127.0.0.1:{}", self.port),
+            token: self.token.clone(),
+            http1: false,
+        }
     }
 
     /// The path and the last lines of the server log, for failure messages.
@@ -383,7 +431,10 @@ impl Berth {
         let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         let tail = lines[lines.len().saturating_sub(40)..].join("\n");
-        format!("--- server log {} (last 40 lines) ---\n{tail}\n---", self.log_path().display())
+        format!(
+            "--- server log {} (last 40 lines) ---\n{tail}\n---",
+            self.log_path().display()
+        )
     }
 
     /// A `kubectl` command with this server's kubeconfig and the test's own `HOME`.
@@ -392,7 +443,6 @@ impl Berth {
         cmd.args(args)
             .env("KUBECONFIG", self.kubeconfig())
             .env("HOME", self.home())
-            .env_remove("KUBECTL_EXTERNAL_DIFF")
             .current_dir(&self.root);
         cmd
     }
@@ -404,7 +454,11 @@ impl Berth {
 
     /// Runs kubectl with `stdin`.
     pub fn kubectl_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        run_process(self.kubectl_command(args), Some(stdin.as_bytes().to_vec()), PROCESS_TIMEOUT)
+        run_process(
+            self.kubectl_command(args),
+            Some(stdin.as_bytes().to_vec()),
+            PROCESS_TIMEOUT,
+        )
     }
 
     /// Runs kubectl, asserting exit code 0; returns stdout.
@@ -456,7 +510,8 @@ impl Berth {
         all.extend_from_slice(args);
         all.extend_from_slice(&["-o", "json"]);
         let stdout = self.kubectl_ok(&all);
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("kubectl {all:?} printed non-JSON ({e}): {stdout}"))
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("kubectl {all:?} printed non-JSON ({e}): {stdout}"))
     }
 
     /// `kubectl get <args> -o jsonpath=<path>`.
@@ -487,19 +542,30 @@ impl Berth {
     /// Starts a long-running kubectl (e.g. `get -w`) whose stdout lines are collected as they arrive.
     pub fn spawn_kubectl(&self, args: &[&str]) -> Streaming {
         let mut cmd = self.kubectl_command(args);
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning kubectl {args:?}: {e}"));
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning kubectl {args:?}: {e}"));
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         let stdout = child.stdout.take().expect("stdout is piped");
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+                sink.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(line);
             }
         });
         let stderr = read_all_in_thread(child.stderr.take().expect("stderr is piped"));
-        Streaming { child, lines, stderr: Some(stderr), desc: format!("kubectl {}", args.join(" ")) }
+        Streaming {
+            child,
+            lines,
+            stderr: Some(stderr),
+            desc: format!("kubectl {}", args.join(" ")),
+        }
     }
 }
 
@@ -527,7 +593,10 @@ pub struct Streaming {
 impl Streaming {
     /// The stdout lines received so far.
     pub fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.lines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Waits until at least `n` lines satisfy `pred`; returns all lines seen.
@@ -560,7 +629,10 @@ impl Streaming {
     pub fn stop(&mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.stderr.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default()
+        self.stderr
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
