@@ -6,6 +6,7 @@
 //! selectors, server-side Table rendering and `metav1.Status` errors. No I/O, no async
 //! runtime, no clock: callers pass "now" in.
 
+pub mod convert;
 pub mod defaults;
 pub mod field;
 pub mod meta;

@@ -30,6 +30,9 @@ pub struct ResourceType {
     pub delete_returns_object: bool,
     /// Whether the object may only be created, never stored (reviews).
     pub create_only: bool,
+    /// Another served type whose storage this one shares (group, plural), converting on
+    /// the way in and out (`events.k8s.io/v1 Event` is stored as `core/v1 Event`).
+    pub stored_as: Option<(&'static str, &'static str)>,
 }
 
 impl ResourceType {
@@ -45,6 +48,16 @@ impl ResourceType {
     /// The `GroupResource` used in error messages.
     pub fn group_resource(&self) -> crate::status::GroupResource {
         crate::status::GroupResource::new(self.group, self.plural)
+    }
+
+    /// The type whose storage holds this type's objects (itself for most types).
+    pub fn storage(&'static self) -> &'static ResourceType {
+        match self.stored_as {
+            Some((group, plural)) => {
+                RESOURCES.iter().find(|r| r.group == group && r.plural == plural).unwrap_or(self)
+            }
+            None => self,
+        }
     }
 
     /// Whether the resource has a status subresource.
@@ -97,6 +110,7 @@ const fn rt(
         generation: false,
         delete_returns_object: false,
         create_only: false,
+        stored_as: None,
     }
 }
 
@@ -223,6 +237,7 @@ pub static RESOURCES: &[ResourceType] = &[
     },
     ResourceType {
         short_names: &["ev"],
+        stored_as: Some(("", "events")),
         ..rt("events.k8s.io", "v1", "Event", "events", "event", true)
     },
     rt("coordination.k8s.io", "v1", "Lease", "leases", "lease", true),
@@ -327,6 +342,15 @@ mod tests {
         assert!(r.has_status());
         assert!(r.subresources.contains(&"scale"));
         assert_eq!(r.api_version(), "apps/v1");
+    }
+
+    #[test]
+    fn events_v1_shares_core_storage() {
+        let ev = lookup("events.k8s.io", "v1", "events").expect("served");
+        assert_eq!(ev.storage().group, "");
+        assert_eq!(ev.storage().kind, "Event");
+        let cm = lookup("", "v1", "configmaps").expect("served");
+        assert_eq!(cm.storage(), cm);
     }
 
     #[test]

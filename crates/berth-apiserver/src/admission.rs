@@ -45,7 +45,7 @@ pub struct AdmissionRequest<'a> {
 /// Read access to current objects for plugins.
 pub trait ObjectLookup {
     /// One object, by type, namespace and name.
-    fn get_object(&self, rt: &ResourceType, namespace: &str, name: &str) -> Option<Value>;
+    fn get_object(&self, rt: &'static ResourceType, namespace: &str, name: &str) -> Option<Value>;
 }
 
 /// One admission plugin.

@@ -387,7 +387,7 @@ fn list(ctx: &Ctx<'_>, output: Output) -> ApiResult {
                 break;
             }
             last_key = Some(kv.key.to_string());
-            let obj = lifecycle::decode(kv)?;
+            let obj = lifecycle::decode(rt, kv)?;
             if labels.matches(&obj) && fields.matches(&obj) {
                 items.push(obj);
             }
@@ -422,7 +422,7 @@ async fn delete_collection(ctx: &Ctx<'_>, opts: &DeleteOptions, output: Output) 
         .map_err(store_failure)?;
     let mut deleted = Vec::new();
     for kv in &page.items {
-        let obj = lifecycle::decode(kv)?;
+        let obj = lifecycle::decode(rt, kv)?;
         if !(labels.matches(&obj) && fields.matches(&obj)) {
             continue;
         }

@@ -8,8 +8,9 @@ fn group_segment(rt: &ResourceType) -> &str {
     if rt.group.is_empty() { "core" } else { rt.group }
 }
 
-/// The key of one object.
-pub(crate) fn object_key(rt: &ResourceType, namespace: &str, name: &str) -> String {
+/// The key of one object (in its type's storage).
+pub(crate) fn object_key(rt: &'static ResourceType, namespace: &str, name: &str) -> String {
+    let rt = rt.storage();
     if rt.namespaced {
         format!("/{}/{}/{}/{}", group_segment(rt), rt.plural, namespace, name)
     } else {
@@ -18,7 +19,8 @@ pub(crate) fn object_key(rt: &ResourceType, namespace: &str, name: &str) -> Stri
 }
 
 /// The prefix of every object of a type, or of one namespace of it.
-pub(crate) fn collection_prefix(rt: &ResourceType, namespace: Option<&str>) -> String {
+pub(crate) fn collection_prefix(rt: &'static ResourceType, namespace: Option<&str>) -> String {
+    let rt = rt.storage();
     match namespace {
         Some(ns) if rt.namespaced => format!("/{}/{}/{}/", group_segment(rt), rt.plural, ns),
         _ => format!("/{}/{}/", group_segment(rt), rt.plural),

@@ -67,18 +67,19 @@ pub(crate) fn now_rfc3339() -> String {
     jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Decodes a stored value and stamps its `resourceVersion`.
-pub(crate) fn decode(kv: &KeyValue) -> Result<Value, ApiError> {
-    let mut obj: Value = serde_json::from_slice(&kv.value)
+/// Decodes a stored value as the served type `rt` and stamps its `resourceVersion`.
+pub(crate) fn decode(rt: &ResourceType, kv: &KeyValue) -> Result<Value, ApiError> {
+    let stored: Value = serde_json::from_slice(&kv.value)
         .map_err(|e| ApiError::internal(format!("stored object {} is corrupt: {e}", kv.key)))?;
+    let mut obj = berth_api::convert::from_storage(rt, stored);
     if let Some(md) = meta::metadata_mut(&mut obj) {
         md.insert("resourceVersion".into(), json!(kv.mod_revision.to_string()));
     }
     Ok(obj)
 }
 
-fn encode(obj: &Value) -> Result<Bytes, ApiError> {
-    let mut copy = obj.clone();
+fn encode(rt: &ResourceType, obj: &Value) -> Result<Bytes, ApiError> {
+    let mut copy = berth_api::convert::to_storage(rt, obj.clone());
     if let Some(md) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
         md.remove("resourceVersion");
         // `omitempty` in ObjectMeta: Kubernetes never stores these empty.
@@ -106,16 +107,16 @@ fn encode(obj: &Value) -> Result<Bytes, ApiError> {
 }
 
 impl ObjectLookup for ApiState {
-    fn get_object(&self, rt: &ResourceType, namespace: &str, name: &str) -> Option<Value> {
+    fn get_object(&self, rt: &'static ResourceType, namespace: &str, name: &str) -> Option<Value> {
         let kv = self.store.get(&object_key(rt, namespace, name))?;
-        decode(&kv).ok()
+        decode(rt, &kv).ok()
     }
 }
 
 /// Reads one object or answers 404.
 pub(crate) fn get(ctx: &Ctx<'_>) -> Result<Value, ApiError> {
     let kv = ctx.state.store.get(&ctx.key()).ok_or_else(|| not_found(ctx))?;
-    decode(&kv)
+    decode(ctx.rt(), &kv)
 }
 
 fn not_found(ctx: &Ctx<'_>) -> ApiError {
@@ -396,13 +397,13 @@ async fn create_checked(
         match ctx
             .state
             .store
-            .create(&object_key(rt, &namespace, &name), encode(&obj)?)
+            .create(&object_key(rt, &namespace, &name), encode(rt, &obj)?)
             .await
         {
             Ok(kv) => {
                 return Ok(Outcome {
                     code: 201,
-                    body: decode(&kv)?,
+                    body: decode(rt, &kv)?,
                     warnings,
                 });
             }
@@ -450,7 +451,7 @@ fn allocate_cluster_ip(state: &ApiState, svc: &mut Value) {
             .map(|p| p.items)
             .unwrap_or_default()
             .iter()
-            .filter_map(|kv| decode(kv).ok())
+            .filter_map(|kv| decode(rt, kv).ok())
             .filter_map(|s| {
                 s.pointer("/spec/clusterIP")
                     .and_then(Value::as_str)
@@ -620,7 +621,7 @@ where
         let Some(kv) = ctx.state.store.get(&key) else {
             return Err(not_found(ctx));
         };
-        let old = decode(&kv)?;
+        let old = decode(rt, &kv)?;
         let Some(submitted) = submit(&old)? else {
             // The patch or body asked for nothing new.
             return Ok(Outcome {
@@ -700,13 +701,13 @@ where
         match ctx
             .state
             .store
-            .update(&key, encode(&new)?, Some(kv.mod_revision))
+            .update(&key, encode(rt, &new)?, Some(kv.mod_revision))
             .await
         {
             Ok(kv) => {
                 return Ok(Outcome {
                     code: 200,
-                    body: decode(&kv)?,
+                    body: decode(rt, &kv)?,
                     warnings,
                 });
             }
@@ -953,7 +954,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
         let Some(kv) = ctx.state.store.get(&key) else {
             return Err(not_found(ctx));
         };
-        let old = decode(&kv)?;
+        let old = decode(rt, &kv)?;
         if let Some(uid) = &opts.precondition_uid
             && uid != meta::uid(&old)
         {
@@ -1070,13 +1071,13 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
         match ctx
             .state
             .store
-            .update(&key, encode(&marked)?, Some(kv.mod_revision))
+            .update(&key, encode(rt, &marked)?, Some(kv.mod_revision))
             .await
         {
             Ok(kv) => {
                 return Ok(Outcome {
                     code: 200,
-                    body: decode(&kv)?,
+                    body: decode(rt, &kv)?,
                     warnings: Vec::new(),
                 });
             }

@@ -75,6 +75,7 @@ impl Encoder {
 
 /// What one store event means to a watcher with selectors.
 fn translate(
+    rt: &ResourceType,
     ev: &WatchEvent,
     labels: &LabelSelector,
     fields: &FieldSelector,
@@ -82,13 +83,13 @@ fn translate(
     let matches = |v: &Value| labels.matches(v) && fields.matches(v);
     match ev.kind {
         EventKind::Created => {
-            let obj = lifecycle::decode(&ev.kv)?;
+            let obj = lifecycle::decode(rt, &ev.kv)?;
             Ok(matches(&obj).then_some(("ADDED", obj)))
         }
         EventKind::Modified => {
-            let obj = lifecycle::decode(&ev.kv)?;
+            let obj = lifecycle::decode(rt, &ev.kv)?;
             let before = match &ev.prev {
-                Some(p) => matches(&lifecycle::decode(p)?),
+                Some(p) => matches(&lifecycle::decode(rt, p)?),
                 None => false,
             };
             Ok(match (before, matches(&obj)) {
@@ -99,7 +100,7 @@ fn translate(
             })
         }
         EventKind::Deleted => {
-            let obj = lifecycle::decode(&ev.kv)?;
+            let obj = lifecycle::decode(rt, &ev.kv)?;
             Ok(matches(&obj).then_some(("DELETED", obj)))
         }
     }
@@ -157,7 +158,7 @@ pub(crate) async fn serve(
             .list(&prefix, None, 0, None)
             .map_err(crate::error::store_failure)?;
         for kv in &page.items {
-            let obj = lifecycle::decode(kv)?;
+            let obj = lifecycle::decode(rt, kv)?;
             if labels.matches(&obj) && fields.matches(&obj) {
                 initial.push(enc.line("ADDED", &obj));
             }
@@ -231,7 +232,7 @@ pub(crate) async fn serve(
                             let _ = tx.send(Ok(enc.error(&ApiError::internal(e)))).await;
                             return;
                         }
-                        Some(Ok(ev)) => match translate(&ev, &labels, &fields) {
+                        Some(Ok(ev)) => match translate(rt, &ev, &labels, &fields) {
                             Ok(Some((kind, obj))) => enc.line(kind, &obj),
                             Ok(None) => continue,
                             Err(e) => enc.error(&e),
