@@ -27,7 +27,9 @@ fn is_events_v1(rt: &ResourceType) -> bool {
 }
 
 fn rename(obj: &Value, to_v1: bool, api_version: &str) -> Value {
-    let Some(map) = obj.as_object() else { return obj.clone() };
+    let Some(map) = obj.as_object() else {
+        return obj.clone();
+    };
     let mut out = Map::new();
     out.insert("apiVersion".into(), json!(api_version));
     out.insert("kind".into(), json!("Event"));
@@ -45,12 +47,20 @@ fn rename(obj: &Value, to_v1: bool, api_version: &str) -> Value {
 
 /// Converts a stored object into the served version `rt` (identity for most types).
 pub fn from_storage(rt: &ResourceType, obj: Value) -> Value {
-    if is_events_v1(rt) { rename(&obj, true, "events.k8s.io/v1") } else { obj }
+    if is_events_v1(rt) {
+        rename(&obj, true, "events.k8s.io/v1")
+    } else {
+        obj
+    }
 }
 
 /// Converts an object of the served version `rt` into its storage form.
 pub fn to_storage(rt: &ResourceType, obj: Value) -> Value {
-    if is_events_v1(rt) { rename(&obj, false, "v1") } else { obj }
+    if is_events_v1(rt) {
+        rename(&obj, false, "v1")
+    } else {
+        obj
+    }
 }
 
 #[cfg(test)]

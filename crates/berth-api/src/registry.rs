@@ -53,9 +53,10 @@ impl ResourceType {
     /// The type whose storage holds this type's objects (itself for most types).
     pub fn storage(&'static self) -> &'static ResourceType {
         match self.stored_as {
-            Some((group, plural)) => {
-                RESOURCES.iter().find(|r| r.group == group && r.plural == plural).unwrap_or(self)
-            }
+            Some((group, plural)) => RESOURCES
+                .iter()
+                .find(|r| r.group == group && r.plural == plural)
+                .unwrap_or(self),
             None => self,
         }
     }

@@ -59,4 +59,3 @@ pub(crate) fn decode_object(ty: &BodyType, bytes: &[u8]) -> Result<Value, ApiErr
         )),
     }
 }
-
