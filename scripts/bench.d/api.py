@@ -109,7 +109,7 @@ def watch_fanout(target, namespace, watchers=100, events=50):
         ready.wait()
         seen = 0
         while seen < events:
-            line = r.fp.readline()
+            line = r.readline()
             if not line:
                 break
             ev = json.loads(line)

@@ -113,6 +113,8 @@ impl SqliteStore {
                  prev_mod_rev INTEGER, prev_value BLOB);",
         )
         .map_err(engine)?;
+        // Checkpoints run on their own connection (below), off the commit path.
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0;").map_err(engine)?;
         let state = load_state(&conn, options.history)?;
         tracing::info!(
             path = %path.display(),
@@ -129,6 +131,12 @@ impl SqliteStore {
             events: events.clone(),
             options,
         };
+        let checkpointer = Connection::open(path).map_err(engine)?;
+        let alive = Arc::downgrade(&state);
+        std::thread::Builder::new()
+            .name("berth-store-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, alive))
+            .map_err(|e| StoreError::Engine(format!("starting the checkpoint thread: {e}")))?;
         std::thread::Builder::new()
             .name("berth-store-writer".into())
             .spawn(move || writer.run(rx))
@@ -147,6 +155,20 @@ impl SqliteStore {
             .send(Request { op, reply })
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// Copies committed WAL pages into the database file every second without blocking the
+/// writer (`PASSIVE`), so commits never pay for a checkpoint. Ends with the store.
+fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<RwLock<State>>) {
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if alive.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "store checkpoint failed");
+        }
     }
 }
 
