@@ -25,6 +25,7 @@ mod query;
 mod reviews;
 mod router;
 pub mod serve;
+mod service_alloc;
 mod state;
 mod watch;
 

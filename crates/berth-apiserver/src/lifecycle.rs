@@ -13,7 +13,7 @@ use crate::path::Target;
 use crate::query::{FieldValidation, Query};
 use crate::state::ApiState;
 use berth_api::field::FieldError;
-use berth_api::registry::{self, ResourceType};
+use berth_api::registry::ResourceType;
 use berth_api::status::{ApiError, success_status};
 use berth_api::{defaults, meta, patch, schema, validation};
 use berth_store::{KeyValue, StoreError};
@@ -421,65 +421,19 @@ async fn create_checked(
 fn prepare_kind_on_create(ctx: &Ctx<'_>, obj: &mut Value) -> Result<(), ApiError> {
     let rt = ctx.rt();
     if rt.group.is_empty() && rt.kind == "Service" {
-        allocate_cluster_ip(ctx.state, obj);
-    }
-    Ok(())
-}
-
-/// Gives a Service a cluster IP from 10.96.0.0/16 unless it is headless or has one.
-fn allocate_cluster_ip(state: &ApiState, svc: &mut Value) {
-    let ty = svc
-        .pointer("/spec/type")
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP")
-        .to_string();
-    if ty == "ExternalName" {
-        return;
-    }
-    let requested = svc
-        .pointer("/spec/clusterIP")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let ip = if requested.is_empty() {
-        let Some(rt) = registry::lookup("", "v1", "services") else {
-            return;
-        };
-        let used: std::collections::HashSet<String> = state
+        let prefix = collection_prefix(rt, None);
+        let existing: Vec<Value> = ctx
+            .state
             .store
-            .list(&collection_prefix(rt, None), None, 0, None)
+            .list(&prefix, None, 0, None)
             .map(|p| p.items)
             .unwrap_or_default()
             .iter()
             .filter_map(|kv| decode(rt, kv).ok())
-            .filter_map(|s| {
-                s.pointer("/spec/clusterIP")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
             .collect();
-        use rand::Rng;
-        let mut rng = rand::rng();
-        let mut chosen = None;
-        for _ in 0..1000 {
-            let n: u16 = rng.random_range(2..65534);
-            let candidate = format!("10.96.{}.{}", n >> 8, n & 0xff);
-            if !used.contains(&candidate) {
-                chosen = Some(candidate);
-                break;
-            }
-        }
-        match chosen {
-            Some(c) => c,
-            None => return,
-        }
-    } else {
-        requested
-    };
-    if let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) {
-        spec.insert("clusterIP".into(), json!(ip));
-        spec.insert("clusterIPs".into(), json!([ip]));
+        crate::service_alloc::allocate(obj, &existing)?;
     }
+    Ok(())
 }
 
 /// Which part of the object a write may change.

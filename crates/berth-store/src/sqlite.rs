@@ -114,7 +114,8 @@ impl SqliteStore {
         )
         .map_err(engine)?;
         // Checkpoints run on their own connection (below), off the commit path.
-        conn.execute_batch("PRAGMA wal_autocheckpoint=0;").map_err(engine)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
+            .map_err(engine)?;
         let state = load_state(&conn, options.history)?;
         tracing::info!(
             path = %path.display(),

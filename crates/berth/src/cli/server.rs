@@ -53,11 +53,6 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         groups: vec!["system:masters".into()],
     };
     let internal = berth_apiserver::in_process(router.clone(), system);
-    bootstrap::run(&internal)
-        .await
-        .context("creating the built-in namespaces")?;
-    let client = kube::Client::new(internal, "default");
-    tokio::spawn(berth_controllers::run_all(client));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
@@ -67,6 +62,11 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
             )
         })?;
     let local = listener.local_addr().context("reading the listener address")?;
+    bootstrap::run(&internal, local)
+        .await
+        .context("creating the built-in objects")?;
+    let client = kube::Client::new(internal, "default");
+    tokio::spawn(berth_controllers::run_all(client));
     let acceptor = serve::tls_acceptor(&pki).context("loading the serving certificate")?;
     let host = if local.ip().is_unspecified() {
         "127.0.0.1".to_string()
@@ -88,30 +88,55 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 mod bootstrap {
-    //! Objects every cluster starts with, created through the API like any client would.
+    //! Objects every cluster starts with, created through the API like any client would:
+    //! the built-in namespaces and the `kubernetes` Service with its Endpoints.
 
     use axum::body::Body;
     use http::{Method, Request, StatusCode};
+    use serde_json::{Value, json};
+    use std::net::SocketAddr;
     use tower::ServiceExt;
 
     /// Namespaces Kubernetes creates at start-up.
     const NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-    pub async fn run(router: &axum::Router) -> anyhow::Result<()> {
+    async fn create(router: &axum::Router, path: &str, body: Value) -> anyhow::Result<bool> {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))?;
+        let resp = router.clone().oneshot(req).await?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(true),
+            StatusCode::CONFLICT => Ok(false),
+            other => anyhow::bail!("POST {path}: HTTP {other}"),
+        }
+    }
+
+    pub async fn run(router: &axum::Router, api: SocketAddr) -> anyhow::Result<()> {
         for ns in NAMESPACES {
-            let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-            let req = Request::builder()
-                .method(Method::POST)
-                .uri("/api/v1/namespaces")
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string()))?;
-            let resp = router.clone().oneshot(req).await?;
-            match resp.status() {
-                StatusCode::CREATED => tracing::info!(namespace = ns, "created namespace"),
-                StatusCode::CONFLICT => {}
-                other => anyhow::bail!("creating namespace {ns}: HTTP {other}"),
+            let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            if create(router, "/api/v1/namespaces", body).await? {
+                tracing::info!(namespace = ns, "created namespace");
             }
         }
+        let labels = json!({"component": "apiserver", "provider": "kubernetes"});
+        let service = json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
+            "spec": {"clusterIP": "10.96.0.1", "type": "ClusterIP", "sessionAffinity": "None",
+                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": api.port()}]},
+        });
+        create(router, "/api/v1/namespaces/default/services", service).await?;
+        let endpoints = json!({
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": {"name": "kubernetes", "namespace": "default",
+                         "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{"addresses": [{"ip": api.ip().to_string()}],
+                         "ports": [{"name": "https", "port": api.port(), "protocol": "TCP"}]}],
+        });
+        create(router, "/api/v1/namespaces/default/endpoints", endpoints).await?;
         Ok(())
     }
 }
