@@ -100,24 +100,41 @@ mod bootstrap {
     /// Namespaces Kubernetes creates at start-up.
     const NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-    async fn create(router: &axum::Router, path: &str, body: Value) -> anyhow::Result<bool> {
+    /// Creates the object at `collection` unless one of that name exists; true if created.
+    async fn ensure(router: &axum::Router, collection: &str, body: Value) -> anyhow::Result<bool> {
+        let name = body["metadata"]["name"].as_str().unwrap_or_default();
+        let get = Request::builder()
+            .method(Method::GET)
+            .uri(format!("{collection}/{name}"))
+            .body(Body::empty())?;
+        if router.clone().oneshot(get).await?.status() == StatusCode::OK {
+            return Ok(false);
+        }
         let req = Request::builder()
             .method(Method::POST)
-            .uri(path)
+            .uri(collection)
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))?;
         let resp = router.clone().oneshot(req).await?;
         match resp.status() {
             StatusCode::CREATED => Ok(true),
             StatusCode::CONFLICT => Ok(false),
-            other => anyhow::bail!("POST {path}: HTTP {other}"),
+            other => {
+                let body = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+                    .await
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "POST {collection}: HTTP {other}: {}",
+                    String::from_utf8_lossy(&body)
+                )
+            }
         }
     }
 
     pub async fn run(router: &axum::Router, api: SocketAddr) -> anyhow::Result<()> {
         for ns in NAMESPACES {
             let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-            if create(router, "/api/v1/namespaces", body).await? {
+            if ensure(router, "/api/v1/namespaces", body).await? {
                 tracing::info!(namespace = ns, "created namespace");
             }
         }
@@ -128,7 +145,7 @@ mod bootstrap {
             "spec": {"clusterIP": "10.96.0.1", "type": "ClusterIP", "sessionAffinity": "None",
                      "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": api.port()}]},
         });
-        create(router, "/api/v1/namespaces/default/services", service).await?;
+        ensure(router, "/api/v1/namespaces/default/services", service).await?;
         let endpoints = json!({
             "apiVersion": "v1", "kind": "Endpoints",
             "metadata": {"name": "kubernetes", "namespace": "default",
@@ -136,7 +153,7 @@ mod bootstrap {
             "subsets": [{"addresses": [{"ip": api.ip().to_string()}],
                          "ports": [{"name": "https", "port": api.port(), "protocol": "TCP"}]}],
         });
-        create(router, "/api/v1/namespaces/default/endpoints", endpoints).await?;
+        ensure(router, "/api/v1/namespaces/default/endpoints", endpoints).await?;
         Ok(())
     }
 }
