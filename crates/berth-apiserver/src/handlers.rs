@@ -163,6 +163,10 @@ async fn serve_inner(req: ResourceRequest<'_>, raw_body: Body) -> ApiResult {
             }
             finish(lifecycle::create(&ctx, obj).await?, output)
         }
+        ("create", Some("binding")) if rt.kind == "Pod" && rt.group.is_empty() => {
+            let binding = read_object(&req, raw_body).await?;
+            finish(lifecycle::bind(&ctx, &binding).await?, output)
+        }
         ("update", None | Some("status") | Some("finalize")) => {
             let obj = read_object(&req, raw_body).await?;
             finish(lifecycle::update(&ctx, obj).await?, output)

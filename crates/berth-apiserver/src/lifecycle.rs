@@ -1184,3 +1184,83 @@ pub(crate) async fn update_scale(
         warnings: outcome.warnings,
     })
 }
+
+/// POST `pods/<name>/binding`: assigns a pending pod to a node (what a scheduler does).
+pub(crate) async fn bind(ctx: &Ctx<'_>, binding: &Value) -> Result<Outcome, ApiError> {
+    let rt = ctx.rt();
+    let node = binding
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if node.is_empty() {
+        return Err(ApiError::invalid(
+            "Binding",
+            "",
+            ctx.name(),
+            &[FieldError::required("target.name", "")],
+        ));
+    }
+    let gr = berth_api::status::GroupResource::new("", "pods/binding");
+    let key = ctx.key();
+    for _attempt in 0..16 {
+        let Some(kv) = ctx.state.store.get(&key) else {
+            return Err(not_found(ctx));
+        };
+        let mut pod = decode(rt, &kv)?;
+        if meta::is_deleting(&pod) {
+            return Err(ApiError::conflict(
+                &gr,
+                ctx.name(),
+                &format!(
+                    "pod {} is being deleted, cannot be assigned to a host",
+                    ctx.name()
+                ),
+            ));
+        }
+        let current = pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !current.is_empty() {
+            return Err(ApiError::conflict(
+                &gr,
+                ctx.name(),
+                &format!("pod {} is already assigned to node {current:?}", ctx.name()),
+            ));
+        }
+        if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.insert("nodeName".into(), json!(node));
+        }
+        let scheduled = json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null,
+                               "lastTransitionTime": now_rfc3339()});
+        if let Some(map) = pod.as_object_mut() {
+            let status = map.entry("status").or_insert_with(|| json!({}));
+            if let Some(s) = status.as_object_mut() {
+                let conds = s.entry("conditions").or_insert_with(|| json!([]));
+                if let Some(list) = conds.as_array_mut() {
+                    list.retain(|c| c["type"] != "PodScheduled");
+                    list.push(scheduled);
+                }
+            }
+        }
+        if ctx.query.dry_run {
+            break;
+        }
+        match ctx
+            .state
+            .store
+            .update(&key, encode(rt, &pod)?, Some(kv.mod_revision))
+            .await
+        {
+            Ok(_) => break,
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(store_error(ctx, e)),
+        }
+    }
+    Ok(Outcome {
+        code: 201,
+        body: json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+        warnings: Vec::new(),
+    })
+}

@@ -18,6 +18,22 @@ pub struct ServerArgs {
     /// Address of the HTTPS API listener.
     #[arg(long, default_value = "127.0.0.1:6443")]
     listen: SocketAddr,
+    /// Container runtime of the in-process node agents (`sim`: simulated, no processes).
+    #[arg(long, value_enum, default_value_t = Runtime::Sim)]
+    runtime: Runtime,
+    /// Number of in-process node agents.
+    #[arg(long, default_value_t = 1)]
+    nodes: u8,
+    /// Zones assigned to the nodes round-robin (comma-separated), e.g. `a,b,c`.
+    #[arg(long, value_delimiter = ',')]
+    zones: Vec<String>,
+}
+
+/// Container runtimes an in-process node agent can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Runtime {
+    /// Simulated: containers start instantly, readiness steered by annotations.
+    Sim,
 }
 
 /// Runs the server until interrupted.
@@ -66,7 +82,24 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         .await
         .context("creating the built-in objects")?;
     let client = kube::Client::new(internal, "default");
-    tokio::spawn(berth_controllers::run_all(client));
+    tokio::spawn(berth_controllers::run_all(client.clone()));
+    tokio::spawn(berth_scheduler::binder::run(client.clone()));
+    for i in 0..args.nodes.max(1) {
+        let zone = (!args.zones.is_empty()).then(|| args.zones[usize::from(i) % args.zones.len()].clone());
+        let cfg = berth_node::AgentConfig {
+            node_name: format!("node-{}", i + 1),
+            zone,
+            pod_subnet: i,
+        };
+        let runtime = args.runtime;
+        let client = client.clone();
+        tokio::spawn(async move {
+            tracing::info!(node = %cfg.node_name, ?runtime, "starting node agent");
+            if let Err(e) = berth_node::run(client, cfg).await {
+                tracing::error!(error = %e, "node agent stopped");
+            }
+        });
+    }
     let acceptor = serve::tls_acceptor(&pki).context("loading the serving certificate")?;
     let host = if local.ip().is_unspecified() {
         "127.0.0.1".to_string()

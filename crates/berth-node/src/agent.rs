@@ -1,0 +1,205 @@
+//! The agent's shell: registers the Node, renews its Lease, watches the pods bound to it and
+//! reports their status (from [`crate::sim::pod_status`]); pods being deleted are finished
+//! off (`gracePeriodSeconds: 0`) once their containers are stopped.
+
+use crate::node::{lease_object, node_object};
+use crate::sim;
+use futures::StreamExt;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Node, Pod, PodStatus};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// How an agent identifies itself.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Node name (`kubernetes.io/hostname`).
+    pub node_name: String,
+    /// Zone (`topology.kubernetes.io/zone`), if any.
+    pub zone: Option<String>,
+    /// Third octet of the node's pod network, `10.244.<n>.0/24`.
+    pub pod_subnet: u8,
+}
+
+/// Why the agent stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// Registering the Node failed.
+    #[error("registering node {node}: {source}")]
+    Register {
+        /// The node.
+        node: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+fn now() -> String {
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn now_micro() -> String {
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+async fn register(client: &Client, cfg: &AgentConfig) -> Result<String, kube::Error> {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let desired = node_object(&cfg.node_name, cfg.zone.as_deref(), "sim", &now());
+    let node = match nodes.get_opt(&cfg.node_name).await? {
+        Some(n) => {
+            let status = json!({"status": desired["status"].clone()});
+            nodes
+                .patch_status(&cfg.node_name, &PatchParams::default(), &Patch::Merge(&status))
+                .await?;
+            let labels = json!({"metadata": {"labels": desired["metadata"]["labels"].clone()}});
+            nodes
+                .patch(&cfg.node_name, &PatchParams::default(), &Patch::Merge(&labels))
+                .await?;
+            n
+        }
+        None => {
+            let n: Node = serde_json::from_value(desired).map_err(kube::Error::SerdeError)?;
+            nodes.create(&PostParams::default(), &n).await?
+        }
+    };
+    tracing::info!(node = %cfg.node_name, zone = cfg.zone.as_deref().unwrap_or(""), "node registered");
+    Ok(node.uid().unwrap_or_default())
+}
+
+async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<(), kube::Error> {
+    let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
+    let desired = lease_object(node, node_uid, &now_micro());
+    if leases.get_opt(node).await?.is_some() {
+        let patch = json!({"spec": desired["spec"].clone()});
+        leases
+            .patch(node, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+    } else {
+        let lease: Lease = serde_json::from_value(desired).map_err(kube::Error::SerdeError)?;
+        leases.create(&PostParams::default(), &lease).await?;
+    }
+    Ok(())
+}
+
+/// Runs the agent until the API goes away.
+pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
+    let mut node_uid = String::new();
+    for attempt in 0..50 {
+        match register(&client, &cfg).await {
+            Ok(uid) => {
+                node_uid = uid;
+                break;
+            }
+            Err(e) if attempt < 49 => {
+                tracing::debug!(error = %e, "node registration failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(source) => {
+                return Err(AgentError::Register {
+                    node: cfg.node_name.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    let pods_api: Api<Pod> = Api::all(client.clone());
+    let (pods, writer) = reflector::store::<Pod>();
+    let selector = format!("spec.nodeName={}", cfg.node_name);
+    let mut changes = reflector(
+        writer,
+        watcher(pods_api, watcher::Config::default().fields(&selector)),
+    )
+    .default_backoff()
+    .touched_objects()
+    .boxed();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut lease_tick = tokio::time::interval(Duration::from_secs(10));
+    let mut ips: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        tokio::select! {
+            change = changes.next() => if change.is_none() { return Ok(()) },
+            _ = tick.tick() => {}
+            _ = lease_tick.tick() => {
+                if let Err(e) = renew_lease(&client, &cfg.node_name, &node_uid).await {
+                    tracing::warn!(error = %e, "renewing the node lease failed");
+                }
+                continue;
+            }
+        }
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(2), changes.next()).await {}
+        let current = pods.state();
+        let live: BTreeSet<String> = current.iter().filter_map(|p| p.uid()).collect();
+        ips.retain(|uid, _| live.contains(uid));
+        for pod in current {
+            if let Err(e) = sync_pod(&client, &cfg, &pod, &mut ips).await {
+                tracing::debug!(pod = %pod.name_any(), error = %e, "pod sync failed; will retry");
+            }
+        }
+    }
+}
+
+/// The lowest free address in the node's pod network.
+fn allocate_ip(cfg: &AgentConfig, ips: &BTreeMap<String, String>) -> String {
+    let used: BTreeSet<&str> = ips.values().map(String::as_str).collect();
+    (2..=254u16)
+        .map(|h| format!("10.244.{}.{h}", cfg.pod_subnet))
+        .find(|ip| !used.contains(ip.as_str()))
+        .unwrap_or_else(|| format!("10.244.{}.254", cfg.pod_subnet))
+}
+
+async fn sync_pod(
+    client: &Client,
+    cfg: &AgentConfig,
+    pod: &Pod,
+    ips: &mut BTreeMap<String, String>,
+) -> Result<(), kube::Error> {
+    let ns = pod.namespace().unwrap_or_default();
+    let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let uid = pod.uid().unwrap_or_default();
+    if pod.metadata.deletion_timestamp.is_some() {
+        // The simulated containers stop at once: finish the graceful deletion.
+        let dp = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: Some(Preconditions {
+                uid: Some(uid),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
+        return match api.delete(&pod.name_any(), &dp).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(()),
+            Err(e) => Err(e),
+        };
+    }
+    let existing_ip = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.pod_ip.clone())
+        .filter(|ip| !ip.is_empty());
+    let ip = match (ips.get(&uid), existing_ip) {
+        (Some(ip), _) => ip.clone(),
+        (None, Some(ip)) => ip,
+        (None, None) => allocate_ip(cfg, ips),
+    };
+    ips.insert(uid, ip.clone());
+    let as_json = serde_json::to_value(pod).map_err(kube::Error::SerdeError)?;
+    let computed = sim::pod_status(&as_json, &now(), "127.0.0.1", &ip);
+    let desired: PodStatus = serde_json::from_value(computed).map_err(kube::Error::SerdeError)?;
+    if pod.status.as_ref() == Some(&desired) {
+        return Ok(());
+    }
+    let patch = json!({"status": desired});
+    api.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Berth's node agent, the kubelet's role: it registers its Node, renews the node's Lease in
+//! `kube-node-lease`, and drives the pods bound to it, reporting their status through the
+//! API. [`sim`] is the simulated runtime (no processes, like KWOK): every container runs at
+//! once and is Ready unless the pod says otherwise through annotations.
+
+pub mod agent;
+pub mod node;
+pub mod sim;
+
+pub use agent::{AgentConfig, run};
