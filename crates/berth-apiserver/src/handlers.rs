@@ -48,6 +48,15 @@ fn verb(method: &Method, target: &Target, query: &Query) -> &'static str {
 /// Renders a JSON value in the negotiated representation.
 pub(crate) fn render(code: u16, body: &Value, output: Output, warnings: &[String]) -> Response {
     let (bytes, content_type) = match output {
+        Output::Metadata => {
+            let list = body.get("items").is_some();
+            let ct = if list {
+                "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+            } else {
+                "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+            };
+            (serde_json::to_vec(body).unwrap_or_default(), ct)
+        }
         Output::Yaml => (
             serde_yaml::to_string(body)
                 .map(String::into_bytes)
@@ -209,6 +218,15 @@ async fn serve_inner(req: ResourceRequest<'_>, raw_body: Body) -> ApiResult {
     }
 }
 
+/// The `PartialObjectMetadata` view of an object.
+pub(crate) fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
 fn json_or_yaml(output: Output) -> Output {
     if output == Output::Yaml {
         Output::Yaml
@@ -265,6 +283,19 @@ fn render_objects(ctx: &Ctx<'_>, objects: Vec<Value>, output: Output, list_meta:
             );
             t["metadata"] = md;
             render(200, &t, Output::Table, &[])
+        }
+        Output::Metadata => {
+            let items: Vec<Value> = objects.iter().map(partial_metadata).collect();
+            let body = match list_meta {
+                Some(md) => json!({
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": md,
+                    "items": items,
+                }),
+                None => items.into_iter().next().unwrap_or(Value::Null),
+            };
+            render(200, &body, Output::Metadata, &[])
         }
         other => {
             let body = match list_meta {

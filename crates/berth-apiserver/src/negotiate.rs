@@ -69,6 +69,8 @@ pub(crate) enum Output {
     Json,
     Yaml,
     Table,
+    /// `PartialObjectMetadata` (and `…List`), what metadata-only informers ask for.
+    Metadata,
 }
 
 /// The representation the client prefers among those Berth can produce, or `None` when
@@ -84,6 +86,13 @@ pub(crate) fn output(headers: &HeaderMap) -> Option<Output> {
                 return Some(Output::Table);
             }
             continue;
+        }
+        if e.essence == "application/json"
+            && (has(e, "as", "PartialObjectMetadata") || has(e, "as", "PartialObjectMetadataList"))
+            && has(e, "g", "meta.k8s.io")
+            && (has(e, "v", "v1") || has(e, "v", "v1beta1"))
+        {
+            return Some(Output::Metadata);
         }
         if e.params.iter().any(|(k, _)| *k == "as") {
             // Another conversion (e.g. PartialObjectMetadata) we do not produce: try the next.
@@ -136,6 +145,15 @@ mod tests {
             "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json",
         );
         assert_eq!(output(&m), Some(Output::Table));
+    }
+
+    #[test]
+    fn metadata_informers_get_partial_objects() {
+        let m = h(
+            ACCEPT,
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+        );
+        assert_eq!(output(&m), Some(Output::Metadata));
     }
 
     #[test]

@@ -29,6 +29,7 @@ use tokio::sync::mpsc;
 struct Encoder {
     rt: &'static ResourceType,
     table: bool,
+    metadata_only: bool,
     include: IncludeObject,
     headers_sent: bool,
 }
@@ -46,6 +47,8 @@ impl Encoder {
             self.headers_sent = true;
             t["metadata"] = json!({"resourceVersion": berth_api::meta::resource_version(object)});
             t
+        } else if self.metadata_only && kind != "ERROR" {
+            crate::handlers::partial_metadata(object)
         } else {
             object.clone()
         };
@@ -59,7 +62,11 @@ impl Encoder {
         if initial_events_end {
             md["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        let obj = json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": md});
+        let obj = if self.metadata_only {
+            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": md})
+        } else {
+            json!({"kind": self.rt.kind, "apiVersion": self.rt.api_version(), "metadata": md})
+        };
         let mut bytes = serde_json::to_vec(&json!({"type": "BOOKMARK", "object": obj})).unwrap_or_default();
         bytes.push(b'\n');
         Bytes::from(bytes)
@@ -137,6 +144,7 @@ pub(crate) async fn serve(
     let mut enc = Encoder {
         rt,
         table,
+        metadata_only: output == Output::Metadata,
         include,
         headers_sent: false,
     };

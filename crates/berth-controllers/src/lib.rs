@@ -2,15 +2,23 @@
 //! same code runs in-process (a client over the API router) or against a remote server.
 //!
 //! - [`gc`]: the garbage collector for owner references (background, foreground, orphan);
-//! - [`namespace`]: empties terminating namespaces and then finalizes them.
+//! - [`namespace`]: empties terminating namespaces and then finalizes them;
+//! - [`statefulset`] (pure planner) and [`statefulset_controller`] (its kube-rs shell).
 
 pub mod gc;
 pub mod namespace;
+pub mod recorder;
 mod resources;
+pub mod statefulset;
+pub mod statefulset_controller;
 
 /// Runs every controller until the client's server goes away.
 pub async fn run_all(client: kube::Client) {
     let gc = tokio::spawn(gc::run(client.clone()));
-    let ns = tokio::spawn(namespace::run(client));
-    let _ = tokio::join!(gc, ns);
+    let ns = tokio::spawn(namespace::run(client.clone()));
+    let sts = tokio::spawn(statefulset_controller::run(
+        client,
+        statefulset::BerthExtensions::default(),
+    ));
+    let _ = tokio::join!(gc, ns, sts);
 }

@@ -1,0 +1,543 @@
+//! The sync planner ([`plan`]): one pass of Kubernetes' `updateStatefulSet` (item 113, steps
+//! 4–15) turned into a [`Plan`], stopping exactly where Kubernetes stops a sync.
+
+use super::pods::{
+    claims_for, identity_matches, is_available, is_finished, is_pending, is_running_and_ready,
+    is_terminating, is_unavailable, new_pod, ordinal, parent_and_ordinal, pod_revision, storage_matches,
+    update_identity, update_storage,
+};
+use super::retention::{self, Owner};
+use super::spec::{SetView, Strategy};
+use super::types::{Action, Batch, BerthExtensions, DeleteReason, Observed, Plan, PlanError, Task};
+use super::{events, revision, status};
+use berth_api::validation::quantity;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, PodTemplateSpec};
+use std::collections::BTreeSet;
+
+/// Kubernetes' `MaxBatchSize` for slow-start batches.
+pub const MAX_BATCH_SIZE: usize = 500;
+
+/// One in-range ordinal: the observed pod, or the pod to create.
+struct Slot {
+    ordinal: i64,
+    pod: Pod,
+    observed: bool,
+}
+
+struct Planner<'a> {
+    obs: &'a Observed,
+    set: SetView,
+    ext: BerthExtensions,
+    current: String,
+    update: String,
+    plan: Plan,
+    deleted: BTreeSet<String>,
+    deleted_for_update: i32,
+}
+
+/// Plans one sync of `observed` (see the module docs of [`super`] for how the shell runs it).
+pub fn plan(observed: &Observed, ext: BerthExtensions) -> Result<Plan, PlanError> {
+    let set = SetView::new(&observed.set);
+    let old = observed.set.status.as_ref();
+    let mut sorted = observed.revisions.clone();
+    revision::sort(&mut sorted);
+    let template = observed
+        .set
+        .spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default();
+    let chosen = revision::choose(
+        &set,
+        &template,
+        &sorted,
+        &observed.foreign_revisions,
+        old.and_then(|s| s.collision_count).unwrap_or(0),
+        old.and_then(|s| s.current_revision.as_deref()).unwrap_or(""),
+    )?;
+    let current_template = revision::template_of(&chosen.current)?;
+    let update_template = revision::template_of(&chosen.update)?;
+    let current = chosen.current.metadata.name.clone().unwrap_or_default();
+    let update = chosen.update.metadata.name.clone().unwrap_or_default();
+
+    let mut p = Planner {
+        obs: observed,
+        set,
+        ext,
+        current: current.clone(),
+        update: update.clone(),
+        plan: Plan {
+            current_revision: current,
+            update_revision: update,
+            ..Default::default()
+        },
+        deleted: BTreeSet::new(),
+        deleted_for_update: 0,
+    };
+    if let Some(c) = chosen.create {
+        p.plan.revisions.push(Action::CreateRevision(c));
+    }
+    if let Some((name, revision)) = chosen.bump {
+        p.plan.revisions.push(Action::UpdateRevision { name, revision });
+    }
+
+    let members: Vec<&Pod> = observed
+        .pods
+        .iter()
+        .filter(|pod| {
+            pod.metadata
+                .name
+                .as_deref()
+                .and_then(parent_and_ordinal)
+                .is_some_and(|(parent, _)| parent == p.set.name)
+        })
+        .collect();
+    p.run(&members, &current_template, &update_template)?;
+
+    let mut counts = status::count(
+        members.iter().copied(),
+        p.set.min_ready_seconds,
+        observed.now,
+        &p.current,
+        &p.update,
+    );
+    counts.current = (counts.current - p.deleted_for_update).max(0);
+    let new_status = status::build(&p.set, old, counts, &p.current, &p.update, chosen.collision_count);
+    p.plan.requeue_after = status::requeue(&p.set, &new_status);
+    if status::needs_write(old, &new_status) {
+        p.plan.status = Some(new_status);
+    }
+    let live = [p.current.as_str(), p.update.as_str()];
+    let owned: Vec<Pod> = members.iter().map(|pod| (*pod).clone()).collect();
+    p.plan.history = revision::truncate(&sorted, p.set.history_limit, &live, &owned)
+        .into_iter()
+        .map(Action::DeleteRevision)
+        .collect();
+    Ok(p.plan)
+}
+
+/// Splits tasks into slow-start batches of 1, 2, 4, … (at most [`MAX_BATCH_SIZE`]) over their
+/// positions, then drops empty tasks and batches (Kubernetes' `slowStartBatch`).
+pub fn slow_start(tasks: Vec<Task>) -> Vec<Batch> {
+    let mut out = Vec::new();
+    let mut it = tasks.into_iter().peekable();
+    let mut size = 1usize;
+    while it.peek().is_some() {
+        let batch: Batch = it.by_ref().take(size).filter(|t| !t.is_empty()).collect();
+        if !batch.is_empty() {
+            out.push(batch);
+        }
+        size = (size * 2).min(MAX_BATCH_SIZE);
+    }
+    out
+}
+
+impl<'a> Planner<'a> {
+    fn run(
+        &mut self,
+        members: &[&Pod],
+        current_t: &PodTemplateSpec,
+        update_t: &PodTemplateSpec,
+    ) -> Result<(), PlanError> {
+        let set = &self.set;
+        // Step 6: in-range slots (missing ones built at the right revision) and condemned pods.
+        let mut slots: Vec<Slot> = (set.start..set.start + set.replicas)
+            .map(|o| Slot {
+                ordinal: o,
+                pod: Pod::default(),
+                observed: false,
+            })
+            .collect();
+        let mut filled = vec![false; slots.len()];
+        let mut condemned: Vec<&Pod> = Vec::new();
+        for pod in members {
+            let Some(o) = ordinal(pod) else { continue };
+            if set.in_range(o) {
+                let i = usize::try_from(o - set.start).unwrap_or(0);
+                slots[i] = Slot {
+                    ordinal: o,
+                    pod: (*pod).clone(),
+                    observed: true,
+                };
+                filled[i] = true;
+            } else {
+                condemned.push(pod);
+            }
+        }
+        for (slot, filled) in slots.iter_mut().zip(filled) {
+            if !filled {
+                let below_partition = matches!(set.strategy, Strategy::RollingUpdate { partition, .. } if slot.ordinal < set.start + partition);
+                slot.pod = if below_partition {
+                    new_pod(set, current_t, &self.current, slot.ordinal)
+                } else {
+                    new_pod(set, update_t, &self.update, slot.ordinal)
+                };
+            }
+        }
+        condemned.sort_by_key(|p| std::cmp::Reverse(ordinal(p)));
+        let (mrs, now) = (set.min_ready_seconds, self.obs.now);
+        let first_unhealthy: Option<String> = slots
+            .iter()
+            .map(|s| &s.pod)
+            .chain(condemned.iter().rev().copied())
+            .find(|p| is_unavailable(p, mrs, now))
+            .and_then(|p| p.metadata.name.clone());
+
+        // Step 7: a set being deleted only gets its status recomputed (item 51).
+        if set.deleting {
+            return Ok(());
+        }
+        let monotonic = set.monotonic;
+
+        // Step 8: every in-range replica (items 44, 45, 48, 49, 52, 53).
+        if monotonic {
+            for slot in &slots {
+                let (stop, task) = self.process_replica(slot);
+                self.push(task);
+                if stop {
+                    return Ok(());
+                }
+            }
+        } else {
+            let tasks: Vec<Task> = slots.iter().map(|s| self.process_replica(s).1).collect();
+            self.plan.batches.extend(slow_start(tasks));
+        }
+
+        // Step 9: retention owner references of condemned pods' claims (item 93).
+        let tasks: Vec<Task> = condemned
+            .iter()
+            .map(|pod| {
+                let mut t = Vec::new();
+                self.fix_claims(pod, false, false, &mut t);
+                t
+            })
+            .collect();
+        self.push_all(tasks, monotonic);
+
+        // Step 10: delete condemned pods (items 46, 47, 49).
+        if monotonic {
+            for pod in &condemned {
+                let (stop, task) = self.process_condemned(pod, first_unhealthy.as_deref());
+                self.push(task);
+                if stop {
+                    return Ok(());
+                }
+            }
+        } else {
+            let tasks: Vec<Task> = condemned
+                .iter()
+                .map(|pod| self.process_condemned(pod, first_unhealthy.as_deref()).1)
+                .collect();
+            self.plan.batches.extend(slow_start(tasks));
+        }
+
+        // Steps 11–12: updates (items 65, 70, 72).
+        let Strategy::RollingUpdate {
+            partition,
+            max_unavailable,
+        } = self.set.strategy.clone()
+        else {
+            return Ok(());
+        };
+        let min_index = usize::try_from(partition).unwrap_or(0);
+        match max_unavailable {
+            None => self.rolling_update_step(&slots, min_index),
+            Some(mu) => {
+                let max = self.set.max_unavailable(&mu).map_err(PlanError::MaxUnavailable)?;
+                self.max_unavailable_step(&slots, min_index, max);
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, task: Task) {
+        if !task.is_empty() {
+            self.plan.batches.push(vec![task]);
+        }
+    }
+
+    fn push_all(&mut self, tasks: Vec<Task>, monotonic: bool) {
+        if monotonic {
+            tasks.into_iter().for_each(|t| self.push(t));
+        } else {
+            self.plan.batches.extend(slow_start(tasks));
+        }
+    }
+
+    fn delete(&mut self, pod: &Pod, reason: DeleteReason) -> Action {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        self.deleted.insert(name.clone());
+        Action::DeletePod {
+            name,
+            uid: pod.metadata.uid.clone(),
+            reason,
+        }
+    }
+
+    /// `processReplica`: returns whether a monotonic sync stops here, and the actions.
+    fn process_replica(&mut self, slot: &Slot) -> (bool, Task) {
+        let mut task = Vec::new();
+        let pod = &slot.pod;
+        let monotonic = self.set.monotonic;
+        if slot.observed && is_finished(pod) {
+            if !is_terminating(pod) {
+                task.push(self.delete(pod, DeleteReason::Finished));
+            }
+            return (true, task);
+        }
+        if !slot.observed {
+            let me = Owner::pod(pod);
+            let stale = claims_for(&self.set, slot.ordinal).iter().any(|(_, c)| {
+                self.existing(c)
+                    .is_some_and(|e| retention::claim_is_stale(e, self.set.retention, me))
+            });
+            if stale {
+                return (true, task);
+            }
+            if self.create_claims(pod, slot.ordinal, Some("create"), &mut task) {
+                return (true, task);
+            }
+            task.push(Action::CreatePod(pod.clone()));
+            self.fix_claims(pod, true, true, &mut task);
+            self.expand_claims(pod, slot.ordinal, &mut task);
+            return (monotonic, task);
+        }
+        if is_pending(pod) {
+            if self.create_claims(pod, slot.ordinal, None, &mut task) {
+                return (true, task);
+            }
+            self.fix_claims(pod, true, true, &mut task);
+        }
+        if monotonic && is_terminating(pod) {
+            return (true, task);
+        }
+        let available =
+            is_running_and_ready(pod) && is_available(pod, self.set.min_ready_seconds, self.obs.now);
+        if monotonic && !available {
+            if self.stuck_rollout(pod, slot.ordinal) {
+                task.push(self.delete(pod, DeleteReason::StuckRollout));
+            }
+            return (true, task);
+        }
+        // Enforce identity, storage and retention (item 35).
+        let mut fixed = pod.clone();
+        let mut dirty = false;
+        if !identity_matches(&self.set, pod) {
+            update_identity(&self.set, &mut fixed, slot.ordinal);
+            dirty = true;
+        }
+        if !storage_matches(&self.set, pod) {
+            update_storage(&self.set, &mut fixed, slot.ordinal);
+            dirty = true;
+            if self.create_claims(&fixed, slot.ordinal, Some("update"), &mut task) {
+                return (true, task);
+            }
+        }
+        self.fix_claims(pod, true, false, &mut task);
+        if dirty {
+            task.push(Action::UpdatePodIdentity(fixed));
+        }
+        self.expand_claims(pod, slot.ordinal, &mut task);
+        (false, task)
+    }
+
+    /// Berth's stuck-rollout recovery (see [`BerthExtensions::stuck_rollout_recovery`]).
+    fn stuck_rollout(&self, pod: &Pod, ordinal: i64) -> bool {
+        let Strategy::RollingUpdate { partition, .. } = self.set.strategy else {
+            return false;
+        };
+        self.ext.stuck_rollout_recovery
+            && self.set.monotonic
+            && !is_terminating(pod)
+            && pod_revision(pod) != self.update
+            && ordinal >= self.set.start + partition
+    }
+
+    /// `processCondemned`.
+    fn process_condemned(&mut self, pod: &Pod, first_unhealthy: Option<&str>) -> (bool, Task) {
+        let monotonic = self.set.monotonic;
+        if is_terminating(pod) {
+            return (monotonic, vec![]);
+        }
+        let healthy =
+            is_running_and_ready(pod) && is_available(pod, self.set.min_ready_seconds, self.obs.now);
+        if monotonic && !healthy && pod.metadata.name.as_deref() != first_unhealthy {
+            return (true, vec![]);
+        }
+        (true, vec![self.delete(pod, DeleteReason::Condemned)])
+    }
+
+    /// The rolling update with maxUnavailable unset (item 65).
+    fn rolling_update_step(&mut self, slots: &[Slot], min_index: usize) {
+        for slot in slots.iter().skip(min_index).rev() {
+            let pod = &slot.pod;
+            if pod_revision(pod) != self.update && !is_terminating(pod) {
+                let name = pod.metadata.name.clone().unwrap_or_default();
+                if !self.deleted.contains(&name) {
+                    let a = self.delete(pod, DeleteReason::Update);
+                    self.push(vec![a]);
+                }
+                self.deleted_for_update += 1;
+                return;
+            }
+            if is_unavailable(pod, self.set.min_ready_seconds, self.obs.now) {
+                return;
+            }
+        }
+    }
+
+    /// The maxUnavailable algorithm (item 70). In Parallel mode, unavailable pods still at an old
+    /// revision are not counted against the budget (item 71, the direction of PR #137666).
+    fn max_unavailable_step(&mut self, slots: &[Slot], min_index: usize, max: i64) {
+        let (mrs, now) = (self.set.min_ready_seconds, self.obs.now);
+        let unavailable = slots
+            .iter()
+            .filter(|s| is_unavailable(&s.pod, mrs, now))
+            .filter(|s| {
+                self.set.monotonic
+                    || !s.observed
+                    || is_terminating(&s.pod)
+                    || pod_revision(&s.pod) == self.update
+            })
+            .count();
+        let unavailable = i64::try_from(unavailable).unwrap_or(i64::MAX);
+        if unavailable > max {
+            return;
+        }
+        let mut budget = max - unavailable;
+        let mut task = Vec::new();
+        for slot in slots.iter().skip(min_index).rev() {
+            if budget <= 0 {
+                break;
+            }
+            let pod = &slot.pod;
+            if pod_revision(pod) != self.update && !is_terminating(pod) {
+                let name = pod.metadata.name.clone().unwrap_or_default();
+                if !self.deleted.contains(&name) {
+                    task.push(self.delete(pod, DeleteReason::Update));
+                }
+                budget -= 1;
+                self.deleted_for_update += 1;
+            }
+        }
+        self.push(task);
+    }
+
+    fn existing(&self, claim: &PersistentVolumeClaim) -> Option<&'a PersistentVolumeClaim> {
+        let obs: &'a Observed = self.obs;
+        obs.claims.get(claim.metadata.name.as_deref().unwrap_or_default())
+    }
+
+    /// `createPersistentVolumeClaims`: create the missing claims; a claim being deleted is an
+    /// error (item 40). Returns whether a [`Action::Fail`] was planned.
+    fn create_claims(&self, pod: &Pod, ordinal: i64, verb: Option<&'static str>, task: &mut Task) -> bool {
+        let pod_name = pod.metadata.name.clone().unwrap_or_default();
+        let mut errors = Vec::new();
+        for (_, mut claim) in claims_for(&self.set, ordinal) {
+            let name = claim.metadata.name.clone().unwrap_or_default();
+            match self.existing(&claim) {
+                None => {
+                    claim.metadata.owner_references =
+                        retention::refs_for_new_claim(self.set.retention, Owner::set(&self.set));
+                    task.push(Action::CreateClaim {
+                        claim,
+                        pod: pod_name.clone(),
+                    });
+                }
+                Some(c) if c.metadata.deletion_timestamp.is_some() => {
+                    errors.push(format!("pvc {name} is being deleted"));
+                }
+                Some(_) => {}
+            }
+        }
+        if errors.is_empty() {
+            return false;
+        }
+        let message = if errors.len() == 1 {
+            errors.remove(0)
+        } else {
+            format!("[{}]", errors.join(", "))
+        };
+        task.push(Action::Fail {
+            pod: pod_name,
+            verb,
+            message,
+        });
+        true
+    }
+
+    /// `ClaimsMatchRetentionPolicy` + `UpdatePodClaimForRetentionPolicy` over the pod's existing
+    /// claims. With `always` false nothing happens unless some claim is out of date.
+    fn fix_claims(&mut self, pod: &Pod, in_range: bool, always: bool, task: &mut Task) {
+        let (policy, set_owner, pod_owner) = (self.set.retention, Owner::set(&self.set), Owner::pod(pod));
+        let Some(ord) = ordinal(pod) else { return };
+        let existing: Vec<&PersistentVolumeClaim> = claims_for(&self.set, ord)
+            .iter()
+            .filter_map(|(_, c)| self.existing(c))
+            .collect();
+        let stale =
+            |c: &PersistentVolumeClaim| !retention::is_up_to_date(c, policy, set_owner, pod_owner, in_range);
+        if !always && !existing.iter().any(|c| stale(c)) {
+            return;
+        }
+        let pod_name = pod.metadata.name.clone().unwrap_or_default();
+        for c in existing {
+            let name = c.metadata.name.clone().unwrap_or_default();
+            if retention::has_unexpected_controller(c, policy, set_owner, pod_owner) {
+                self.plan.events.push(events::conflicting_controller(&name));
+            }
+            if stale(c) {
+                let owner_references = retention::desired_refs(c, policy, set_owner, pod_owner, in_range);
+                task.push(Action::PatchClaimOwnerRefs {
+                    name,
+                    pod: pod_name.clone(),
+                    owner_references,
+                });
+            }
+        }
+    }
+
+    /// Berth's claim template growth (see [`BerthExtensions::claim_template_growth`]).
+    fn expand_claims(&self, pod: &Pod, ordinal: i64, task: &mut Task) {
+        if !self.ext.claim_template_growth {
+            return;
+        }
+        let storage = |c: &PersistentVolumeClaim| {
+            c.spec
+                .as_ref()?
+                .resources
+                .as_ref()?
+                .requests
+                .as_ref()?
+                .get("storage")
+                .map(|q| q.0.clone())
+        };
+        let pod_name = pod.metadata.name.clone().unwrap_or_default();
+        for (_, want) in claims_for(&self.set, ordinal) {
+            let Some(have) = self
+                .existing(&want)
+                .filter(|c| c.metadata.deletion_timestamp.is_none())
+            else {
+                continue;
+            };
+            let (Some(w), Some(h)) = (storage(&want), storage(have)) else {
+                continue;
+            };
+            if let (Some(wq), Some(hq)) = (quantity::parse(&w), quantity::parse(&h))
+                && wq > hq
+            {
+                let name = want.metadata.name.clone().unwrap_or_default();
+                task.push(Action::ExpandClaim {
+                    name,
+                    pod: pod_name.clone(),
+                    storage: w,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,452 @@
+//! The StatefulSet controller's kube-rs shell: watches StatefulSets (and the pods and
+//! ControllerRevisions they own), claims pods, fills [`Observed`] from its caches, asks
+//! [`statefulset::plan`] what to do, and carries the plan out through the API following the
+//! contract documented in [`crate::statefulset`]. Events are recorded as
+//! `statefulset-controller`.
+
+use crate::statefulset::{self, Action, BerthExtensions, Observed, Outcome, Plan};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
+use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::runtime::controller::{Action as Requeue, Controller};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The name Kubernetes' controller records events under.
+pub const CONTROLLER_NAME: &str = "statefulset-controller";
+
+/// Why a sync failed; it is retried with backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// An API call failed.
+    #[error("{action}: {source}")]
+    Api {
+        /// What was being done.
+        action: String,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// The planner refused the observed state.
+    #[error(transparent)]
+    Plan(#[from] statefulset::PlanError),
+    /// A planned action failed without an API call, or a batch stopped early.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+struct Context {
+    client: Client,
+    pods: Store<Pod>,
+    revisions: Store<ControllerRevision>,
+    claims: Store<PersistentVolumeClaim>,
+    classes: Store<StorageClass>,
+    extensions: BerthExtensions,
+}
+
+fn reflect<K>(
+    api: Api<K>,
+) -> (
+    Store<K>,
+    impl futures::Stream<Item = Result<K, watcher::Error>> + Send,
+)
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store::<K>();
+    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
+        .default_backoff()
+        .touched_objects();
+    (store, stream)
+}
+
+/// Runs the StatefulSet controller with Berth's improvements switched as given.
+///
+/// Pods and ControllerRevisions are watched once: the same reflector streams fill the caches
+/// the planner reads and trigger syncs, so a sync never sees an older pod than the event that
+/// triggered it.
+pub async fn run(client: Client, extensions: BerthExtensions) {
+    let (pods, pod_events) = reflect(Api::<Pod>::all(client.clone()));
+    let (revisions, rev_events) = reflect(Api::<ControllerRevision>::all(client.clone()));
+    let (claims, claim_events) = reflect(Api::<PersistentVolumeClaim>::all(client.clone()));
+    let (classes, class_events) = reflect(Api::<StorageClass>::all(client.clone()));
+    tokio::spawn(claim_events.for_each(|_| async {}));
+    tokio::spawn(class_events.for_each(|_| async {}));
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        pods,
+        revisions,
+        claims,
+        classes,
+        extensions,
+    });
+    Controller::new(Api::<StatefulSet>::all(client), watcher::Config::default())
+        .owns_stream(pod_events)
+        .owns_stream(rev_events)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "statefulset reconcile failed");
+            }
+        })
+        .await;
+}
+
+fn error_policy(_set: Arc<StatefulSet>, err: &SyncError, _ctx: Arc<Context>) -> Requeue {
+    tracing::debug!(error = %err, "statefulset sync will be retried");
+    Requeue::requeue(Duration::from_millis(500))
+}
+
+fn owned_by(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, uid: &str) -> bool {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.controller == Some(true) && r.uid == uid)
+}
+
+fn has_controller(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.controller == Some(true))
+}
+
+fn selector_matches(set: &StatefulSet, labels: &BTreeMap<String, String>) -> bool {
+    let Some(sel) = set.spec.as_ref().map(|s| &s.selector) else {
+        return false;
+    };
+    let ok_labels = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let ok_exprs = sel.match_expressions.iter().flatten().all(|e| {
+        let value = labels.get(&e.key);
+        let values = e.values.clone().unwrap_or_default();
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    ok_labels && ok_exprs
+}
+
+fn controller_ref(set: &StatefulSet) -> OwnerReference {
+    OwnerReference {
+        api_version: "apps/v1".into(),
+        kind: "StatefulSet".into(),
+        name: set.name_any(),
+        uid: set.uid().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// Adopts matching orphans and releases owned pods that stopped matching (items 103–105).
+async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Pod>, SyncError> {
+    let ns = set.namespace().unwrap_or_default();
+    let uid = set.uid().unwrap_or_default();
+    let name = set.name_any();
+    let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    let mut owned = Vec::new();
+    for pod in ctx.pods.state() {
+        if pod.namespace().as_deref() != Some(ns.as_str()) {
+            continue;
+        }
+        let labels = pod.labels().clone();
+        let member = statefulset::pods::parent_and_ordinal(&pod.name_any()).is_some_and(|(p, _)| p == name);
+        if owned_by(&pod.metadata, &uid) {
+            if selector_matches(set, &labels) {
+                owned.push((*pod).clone());
+            } else if set.metadata.deletion_timestamp.is_none() {
+                let refs: Vec<serde_json::Value> = vec![json!({"$patch": "delete", "uid": uid})];
+                let patch = json!({"metadata": {"ownerReferences": refs, "uid": pod.uid()}});
+                api.patch(&pod.name_any(), &PatchParams::default(), &Patch::Strategic(patch))
+                    .await
+                    .map_err(|source| SyncError::Api {
+                        action: format!("release pod {}", pod.name_any()),
+                        source,
+                    })?;
+            }
+        } else if !has_controller(&pod.metadata)
+            && member
+            && selector_matches(set, &labels)
+            && set.metadata.deletion_timestamp.is_none()
+            && pod.metadata.deletion_timestamp.is_none()
+        {
+            let patch = json!({"metadata": {"ownerReferences": [controller_ref(set)], "uid": pod.uid()}});
+            match api
+                .patch(&pod.name_any(), &PatchParams::default(), &Patch::Strategic(patch))
+                .await
+            {
+                Ok(adopted) => owned.push(adopted),
+                Err(source) => {
+                    return Err(SyncError::Api {
+                        action: format!("adopt pod {}", pod.name_any()),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+    Ok(owned)
+}
+
+async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Requeue, SyncError> {
+    // Plan only on complete caches, as Kubernetes waits for its informers to sync.
+    for ready in [
+        ctx.pods.wait_until_ready().await,
+        ctx.revisions.wait_until_ready().await,
+    ] {
+        ready.map_err(|e| SyncError::Incomplete(format!("caches are not ready: {e}")))?;
+    }
+    let _ = ctx.claims.wait_until_ready().await;
+    let ns = set.namespace().unwrap_or_default();
+    let uid = set.uid().unwrap_or_default();
+    let pods = claim_pods(&ctx, &set).await?;
+    let (revisions, foreign_revisions): (Vec<ControllerRevision>, Vec<ControllerRevision>) = ctx
+        .revisions
+        .state()
+        .iter()
+        .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
+        .map(|r| (**r).clone())
+        .partition(|r| owned_by(&r.metadata, &uid));
+    let claims: BTreeMap<String, PersistentVolumeClaim> = ctx
+        .claims
+        .state()
+        .iter()
+        .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
+        .map(|c| (c.name_any(), (**c).clone()))
+        .collect();
+    let observed = Observed {
+        set: (*set).clone(),
+        pods,
+        revisions,
+        foreign_revisions,
+        claims,
+        now: k8s_openapi::jiff::Timestamp::now(),
+    };
+    let plan = statefulset::plan(&observed, ctx.extensions)?;
+    tracing::debug!(set = %set.name_any(), namespace = %ns, actions = plan.actions().count(), "statefulset sync");
+    let result = execute(&ctx, &set, &plan).await;
+    tracing::debug!(set = %set.name_any(), ok = result.is_ok(), "statefulset sync done");
+    result
+}
+
+async fn execute(ctx: &Context, set: &StatefulSet, plan: &Plan) -> Result<Requeue, SyncError> {
+    let name = set.name_any();
+    for action in &plan.revisions {
+        perform(ctx, set, action).await?;
+    }
+    let mut failure: Option<String> = None;
+    let name = name.as_str();
+    for batch in &plan.batches {
+        let results = futures::future::join_all(batch.iter().map(|task| async move {
+            for action in task {
+                let result = perform(ctx, set, action).await;
+                let (outcome_text, failed) = match &result {
+                    Ok(()) => (None, false),
+                    Err(e) => (Some(e.to_string()), true),
+                };
+                let outcome = match (&result, &outcome_text) {
+                    (Ok(()), _) => Outcome::Succeeded,
+                    (
+                        Err(SyncError::Api {
+                            source: kube::Error::Api(s),
+                            ..
+                        }),
+                        _,
+                    ) if s.code == 409 && s.reason == "AlreadyExists" => Outcome::AlreadyExists,
+                    (_, Some(text)) => Outcome::Failed(text),
+                    _ => Outcome::Failed("unknown error"),
+                };
+                for ev in action.events(name, outcome) {
+                    record(ctx, set, &ev).await;
+                }
+                if failed {
+                    return Err(outcome_text.unwrap_or_default());
+                }
+            }
+            Ok(())
+        }))
+        .await;
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+            failure = Some(e);
+            break;
+        }
+    }
+    if let Some(status) = &plan.status {
+        let api: Api<StatefulSet> = Api::namespaced(ctx.client.clone(), &set.namespace().unwrap_or_default());
+        let patch = json!({"status": status});
+        api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|source| SyncError::Api {
+                action: format!("update status of {name}"),
+                source,
+            })?;
+    }
+    for action in &plan.history {
+        if let Err(e) = perform(ctx, set, action).await {
+            tracing::debug!(error = %e, "revision history truncation failed");
+        }
+    }
+    for ev in &plan.events {
+        record(ctx, set, ev).await;
+    }
+    if let Some(f) = failure {
+        return Err(SyncError::Incomplete(f));
+    }
+    Ok(match plan.requeue_after {
+        Some(d) => Requeue::requeue(d),
+        None => Requeue::requeue(Duration::from_secs(300)),
+    })
+}
+
+async fn record(ctx: &Context, set: &StatefulSet, ev: &statefulset::Event) {
+    let reference: ObjectReference = set.object_ref(&());
+    if let Err(e) = crate::recorder::record(
+        &ctx.client,
+        CONTROLLER_NAME,
+        &reference,
+        ev.type_.as_str(),
+        &ev.reason,
+        &ev.message,
+    )
+    .await
+    {
+        tracing::debug!(error = %e, "recording an event failed");
+    }
+}
+
+fn api_err(action: String) -> impl FnOnce(kube::Error) -> SyncError {
+    move |source| SyncError::Api { action, source }
+}
+
+async fn perform(ctx: &Context, set: &StatefulSet, action: &Action) -> Result<(), SyncError> {
+    let ns = set.namespace().unwrap_or_default();
+    tracing::debug!(set = %set.name_any(), ?action, "statefulset action");
+    let client = ctx.client.clone();
+    let pp = PostParams::default();
+    match action {
+        Action::CreateRevision(rev) => {
+            let api: Api<ControllerRevision> = Api::namespaced(client, &ns);
+            api.create(&pp, rev)
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("create revision {}", rev.name_any())))
+        }
+        Action::UpdateRevision { name, revision } => {
+            let api: Api<ControllerRevision> = Api::namespaced(client, &ns);
+            let patch = json!({"revision": revision});
+            api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("update revision {name}")))
+        }
+        Action::DeleteRevision(name) => {
+            let api: Api<ControllerRevision> = Api::namespaced(client, &ns);
+            match api.delete(name, &DeleteParams::default()).await {
+                Ok(_) => Ok(()),
+                Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+                Err(e) => Err(SyncError::Api {
+                    action: format!("delete revision {name}"),
+                    source: e,
+                }),
+            }
+        }
+        Action::CreateClaim { claim, .. } => {
+            let api: Api<PersistentVolumeClaim> = Api::namespaced(client, &ns);
+            api.create(&pp, claim)
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("create claim {}", claim.name_any())))
+        }
+        Action::CreatePod(pod) => {
+            let api: Api<Pod> = Api::namespaced(client, &ns);
+            api.create(&pp, pod)
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("create Pod {}", pod.name_any())))
+        }
+        Action::DeletePod { name, uid, .. } => {
+            let api: Api<Pod> = Api::namespaced(client, &ns);
+            let dp = DeleteParams {
+                preconditions: uid.clone().map(|u| Preconditions {
+                    uid: Some(u),
+                    resource_version: None,
+                }),
+                ..DeleteParams::default()
+            };
+            api.delete(name, &dp)
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("delete Pod {name}")))
+        }
+        Action::UpdatePodIdentity(pod) => {
+            let api: Api<Pod> = Api::namespaced(client, &ns);
+            api.replace(&pod.name_any(), &pp, pod)
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("update Pod {}", pod.name_any())))
+        }
+        Action::PatchClaimOwnerRefs {
+            name,
+            owner_references,
+            ..
+        } => {
+            let api: Api<PersistentVolumeClaim> = Api::namespaced(client, &ns);
+            let patch = json!({"metadata": {"ownerReferences": owner_references}});
+            api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("update claim {name}")))
+        }
+        Action::ExpandClaim { name, storage, .. } => {
+            let Some(claim) = ctx
+                .claims
+                .state()
+                .into_iter()
+                .find(|c| c.namespace().as_deref() == Some(ns.as_str()) && c.name_any() == *name)
+            else {
+                return Ok(());
+            };
+            let class_name = claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.clone())
+                .unwrap_or_default();
+            let expandable = ctx
+                .classes
+                .state()
+                .iter()
+                .any(|c| c.name_any() == class_name && c.allow_volume_expansion == Some(true));
+            if !expandable {
+                return Ok(());
+            }
+            let api: Api<PersistentVolumeClaim> = Api::namespaced(client, &ns);
+            let patch = json!({"spec": {"resources": {"requests": {"storage": storage}}}});
+            api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map(|_| ())
+                .map_err(api_err(format!("expand claim {name}")))
+        }
+        Action::Fail { message, .. } => Err(SyncError::Incomplete(message.clone())),
+    }
+}
