@@ -437,7 +437,10 @@ async fn perform(ctx: &Context, set: &StatefulSet, action: &Action) -> Result<()
                 .state()
                 .iter()
                 .any(|c| c.name_any() == class_name && c.allow_volume_expansion == Some(true));
-            if !expandable {
+            // Kubernetes accepts a larger request only on a bound claim; an unbound one is
+            // provisioned from the template later anyway.
+            let bound = claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound");
+            if !expandable || !bound {
                 return Ok(());
             }
             let api: Api<PersistentVolumeClaim> = Api::namespaced(client, &ns);
