@@ -27,6 +27,10 @@ pub struct ServerArgs {
     /// Zones assigned to the nodes round-robin (comma-separated), e.g. `a,b,c`.
     #[arg(long, value_delimiter = ',')]
     zones: Vec<String>,
+    /// Do not run the controllers and the scheduler in-process (run `berth controllers`
+    /// elsewhere instead).
+    #[arg(long)]
+    no_controllers: bool,
 }
 
 /// Container runtimes an in-process node agent can use.
@@ -82,8 +86,10 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         .await
         .context("creating the built-in objects")?;
     let client = kube::Client::new(internal, "default");
-    tokio::spawn(berth_controllers::run_all(client.clone()));
-    tokio::spawn(berth_scheduler::binder::run(client.clone()));
+    if !args.no_controllers {
+        tokio::spawn(berth_controllers::run_all(client.clone()));
+        tokio::spawn(berth_scheduler::binder::run(client.clone()));
+    }
     for i in 0..args.nodes.max(1) {
         let zone = (!args.zones.is_empty()).then(|| args.zones[usize::from(i) % args.zones.len()].clone());
         let cfg = berth_node::AgentConfig {
