@@ -3,12 +3,14 @@
 //!
 //! - [`gc`]: the garbage collector for owner references (background, foreground, orphan);
 //! - [`namespace`]: empties terminating namespaces and then finalizes them;
+//! - [`serviceaccount`]: a `default` ServiceAccount in every namespace;
 //! - [`statefulset`] (pure planner) and [`statefulset_controller`] (its kube-rs shell).
 
 pub mod gc;
 pub mod namespace;
 pub mod recorder;
 mod resources;
+pub mod serviceaccount;
 pub mod statefulset;
 pub mod statefulset_controller;
 
@@ -16,9 +18,10 @@ pub mod statefulset_controller;
 pub async fn run_all(client: kube::Client) {
     let gc = tokio::spawn(gc::run(client.clone()));
     let ns = tokio::spawn(namespace::run(client.clone()));
+    let sa = tokio::spawn(serviceaccount::run(client.clone()));
     let sts = tokio::spawn(statefulset_controller::run(
         client,
         statefulset::BerthExtensions::default(),
     ));
-    let _ = tokio::join!(gc, ns, sts);
+    let _ = tokio::join!(gc, ns, sa, sts);
 }
