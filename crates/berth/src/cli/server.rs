@@ -192,7 +192,21 @@ mod bootstrap {
             "subsets": [{"addresses": [{"ip": api.ip().to_string()}],
                          "ports": [{"name": "https", "port": api.port(), "protocol": "TCP"}]}],
         });
-        ensure(router, "/api/v1/namespaces/default/endpoints", endpoints).await?;
+        if !ensure(router, "/api/v1/namespaces/default/endpoints", endpoints.clone()).await? {
+            // The API may listen elsewhere than last time: point the endpoints at it, as
+            // Kubernetes' API server reconciles its own endpoints at start-up.
+            let patch = json!({"subsets": endpoints["subsets"].clone()});
+            let req = Request::builder()
+                .method(Method::PATCH)
+                .uri("/api/v1/namespaces/default/endpoints/kubernetes")
+                .header("content-type", "application/merge-patch+json")
+                .body(Body::from(patch.to_string()))?;
+            let status = router.clone().oneshot(req).await?.status();
+            anyhow::ensure!(
+                status == StatusCode::OK,
+                "updating the kubernetes endpoints: HTTP {status}"
+            );
+        }
         Ok(())
     }
 }
