@@ -209,6 +209,44 @@ async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Pod>, SyncEr
     Ok(owned)
 }
 
+/// Adopts ControllerRevisions without a controller whose labels match the selector (item 61),
+/// e.g. those left behind by `kubectl delete sts --cascade=orphan`.
+async fn adopt_revisions(ctx: &Context, set: &StatefulSet) -> Result<bool, SyncError> {
+    if set.metadata.deletion_timestamp.is_some() {
+        return Ok(false);
+    }
+    let mut adopted = false;
+    let ns = set.namespace().unwrap_or_default();
+    let api: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), &ns);
+    for rev in ctx.revisions.state() {
+        if rev.namespace().as_deref() != Some(ns.as_str())
+            || has_controller(&rev.metadata)
+            || rev.metadata.deletion_timestamp.is_some()
+            || !selector_matches(set, rev.labels())
+        {
+            continue;
+        }
+        let patch = json!({"metadata": {"ownerReferences": [controller_ref(set)], "uid": rev.uid()}});
+        match api
+            .patch(&rev.name_any(), &PatchParams::default(), &Patch::Strategic(patch))
+            .await
+        {
+            Ok(_) => {
+                tracing::debug!(revision = %rev.name_any(), set = %set.name_any(), "adopted controller revision");
+                adopted = true;
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 || s.code == 422 => {}
+            Err(source) => {
+                return Err(SyncError::Api {
+                    action: format!("adopt revision {}", rev.name_any()),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(adopted)
+}
+
 async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Requeue, SyncError> {
     // Plan only on complete caches, as Kubernetes waits for its informers to sync.
     for ready in [
@@ -221,6 +259,11 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Requeue, 
     let ns = set.namespace().unwrap_or_default();
     let uid = set.uid().unwrap_or_default();
     let pods = claim_pods(&ctx, &set).await?;
+    if adopt_revisions(&ctx, &set).await? {
+        // Plan once the cache shows the adopted revisions as ours, so none is mistaken for a
+        // foreign name collision.
+        return Ok(Requeue::requeue(Duration::from_millis(100)));
+    }
     let (revisions, foreign_revisions): (Vec<ControllerRevision>, Vec<ControllerRevision>) = ctx
         .revisions
         .state()

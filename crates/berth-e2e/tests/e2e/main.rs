@@ -19,4 +19,5 @@ mod mutate;
 mod namespaces;
 mod python;
 mod scale;
+mod statefulset;
 mod watch;
