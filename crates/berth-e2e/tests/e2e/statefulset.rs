@@ -1328,3 +1328,100 @@ fn describe_shows_controller_events() {
         assert!(has_line(want), "no line with {want:?} in:\n{out}");
     }
 }
+
+fn growth_manifest(set: &str, class: &str, storage: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: {set}}}
+spec:
+  replicas: 1
+  serviceName: {set}
+  selector: {{matchLabels: {{app: {set}}}}}
+  template:
+    metadata: {{labels: {{app: {set}}}}}
+    spec:
+      containers: [{{name: c, image: busybox}}]
+  volumeClaimTemplates:
+  - metadata: {{name: data}}
+    spec: {{storageClassName: {class}, accessModes: [ReadWriteOnce], resources: {{requests: {{storage: {storage}}}}}}}
+"
+    )
+}
+
+/// Berth improvement (1), end to end: raising `storage` in a claim template raises the request
+/// of the set's existing bound claims whose StorageClass allows expansion, and leaves the others.
+/// The claims are bound by hand, as an external provisioner would bind them (Berth's own
+/// provisioner comes with the storage work).
+#[test]
+fn claim_template_growth_expands_bound_claims_of_expandable_classes() {
+    let k = Berth::start();
+    let classes = "apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: growable}
+provisioner: example.com/external
+allowVolumeExpansion: true
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: fixed}
+provisioner: example.com/external
+";
+    let out = k.apply_yaml(classes);
+    assert!(out.success(), "{out:?}");
+    for (set, class) in [("grow", "growable"), ("keep", "fixed")] {
+        let out = k.apply_yaml(&growth_manifest(set, class, "1Gi"));
+        assert!(out.success(), "{out:?}");
+        let claim = format!("data-{set}-0");
+        wait_for(&format!("claim {claim}"), Duration::from_secs(20), || {
+            k.kubectl(&["get", "pvc", &claim]).success()
+        });
+        let bind =
+            r#"{"status":{"phase":"Bound","accessModes":["ReadWriteOnce"],"capacity":{"storage":"1Gi"}}}"#;
+        k.kubectl_ok(&[
+            "patch",
+            "pvc",
+            &claim,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            bind,
+        ]);
+    }
+    for (set, class) in [("grow", "growable"), ("keep", "fixed")] {
+        let out = k.apply_yaml(&growth_manifest(set, class, "2Gi"));
+        assert!(out.success(), "{out:?}");
+    }
+    let request = |claim: &str| {
+        k.kubectl_ok(&[
+            "get",
+            "pvc",
+            claim,
+            "-o",
+            "jsonpath={.spec.resources.requests.storage}",
+        ])
+    };
+    wait_for("data-grow-0 requests 2Gi", Duration::from_secs(20), || {
+        request("data-grow-0") == "2Gi"
+    });
+    let updated = k.kubectl_ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.kind=StatefulSet,involvedObject.name=grow,reason=SuccessfulUpdate",
+        "-o",
+        "jsonpath={.items[*].message}",
+    ]);
+    assert!(
+        updated.contains("update Claim data-grow-0 Pod grow-0 in StatefulSet grow success"),
+        "{updated:?}"
+    );
+    holds(
+        "data-keep-0 keeps 1Gi",
+        Duration::from_secs(2),
+        || match request("data-keep-0").as_str() {
+            "1Gi" => Ok(()),
+            other => Err(format!("data-keep-0 requests {other}")),
+        },
+    );
+}
