@@ -46,6 +46,8 @@ pub struct AdmissionRequest<'a> {
 pub trait ObjectLookup {
     /// One object, by type, namespace and name.
     fn get_object(&self, rt: &'static ResourceType, namespace: &str, name: &str) -> Option<Value>;
+    /// Every object of a type (all namespaces).
+    fn list_objects(&self, rt: &'static ResourceType) -> Vec<Value>;
 }
 
 /// One admission plugin.

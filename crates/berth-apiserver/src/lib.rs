@@ -9,6 +9,7 @@
 //! they), and [`admission`] (what the cluster's policies say about a write).
 
 pub mod admission;
+pub mod admission_storage;
 pub mod auth;
 mod body;
 mod discovery;

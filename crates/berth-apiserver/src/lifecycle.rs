@@ -111,6 +111,16 @@ impl ObjectLookup for ApiState {
         let kv = self.store.get(&object_key(rt, namespace, name))?;
         decode(rt, &kv).ok()
     }
+
+    fn list_objects(&self, rt: &'static ResourceType) -> Vec<Value> {
+        self.store
+            .list(&collection_prefix(rt, None), None, 0, None)
+            .map(|p| p.items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|kv| decode(rt, kv).ok())
+            .collect()
+    }
 }
 
 /// Reads one object or answers 404.

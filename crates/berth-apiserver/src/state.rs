@@ -50,7 +50,8 @@ impl std::fmt::Debug for ApiState {
 
 impl ApiState {
     /// State over a store with the given authenticator, allow-all authorization and the
-    /// default admission chain.
+    /// default admission chain (NamespaceLifecycle, DefaultStorageClass,
+    /// StorageObjectInUseProtection).
     pub fn new(
         store: Arc<dyn Store>,
         authenticator: Arc<dyn Authenticator>,
@@ -60,7 +61,11 @@ impl ApiState {
             store,
             authenticator,
             authorizer: Arc::new(AllowAll),
-            admission: vec![Arc::new(NamespaceLifecycle)],
+            admission: vec![
+                Arc::new(NamespaceLifecycle),
+                Arc::new(crate::admission_storage::DefaultStorageClass),
+                Arc::new(crate::admission_storage::StorageObjectInUseProtection),
+            ],
             options,
         }
     }

@@ -4,7 +4,8 @@
 //! - [`gc`]: the garbage collector for owner references (background, foreground, orphan);
 //! - [`namespace`]: empties terminating namespaces and then finalizes them;
 //! - [`serviceaccount`]: a `default` ServiceAccount in every namespace;
-//! - [`statefulset`] (pure planner) and [`statefulset_controller`] (its kube-rs shell).
+//! - [`statefulset`] (pure planner) and [`statefulset_controller`] (its kube-rs shell);
+//! - [`storage_protection`]: claims in use and bound volumes are not deleted under their users.
 
 pub mod gc;
 pub mod namespace;
@@ -13,15 +14,17 @@ mod resources;
 pub mod serviceaccount;
 pub mod statefulset;
 pub mod statefulset_controller;
+pub mod storage_protection;
 
 /// Runs every controller until the client's server goes away.
 pub async fn run_all(client: kube::Client) {
     let gc = tokio::spawn(gc::run(client.clone()));
     let ns = tokio::spawn(namespace::run(client.clone()));
     let sa = tokio::spawn(serviceaccount::run(client.clone()));
+    let protection = tokio::spawn(storage_protection::run(client.clone()));
     let sts = tokio::spawn(statefulset_controller::run(
         client,
         statefulset::BerthExtensions::default(),
     ));
-    let _ = tokio::join!(gc, ns, sa, sts);
+    let _ = tokio::join!(gc, ns, sa, protection, sts);
 }

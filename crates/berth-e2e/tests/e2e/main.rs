@@ -20,4 +20,5 @@ mod namespaces;
 mod python;
 mod scale;
 mod statefulset;
+mod storage;
 mod watch;

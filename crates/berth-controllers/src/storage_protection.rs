@@ -1,0 +1,192 @@
+//! The storage protection controller (Kubernetes' `pvc-protection` and `pv-protection`):
+//! a claim being deleted keeps its `kubernetes.io/pvc-protection` finalizer while any pod
+//! that has not finished uses it; a volume being deleted keeps `kubernetes.io/pv-protection`
+//! while it is bound.
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Client, ResourceExt};
+use serde_json::json;
+use std::time::Duration;
+
+/// The claim finalizer.
+pub const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
+/// The volume finalizer.
+pub const PV_PROTECTION: &str = "kubernetes.io/pv-protection";
+
+/// Whether a pod that has not finished mounts the claim `name` of `namespace`.
+pub fn claim_in_use(namespace: &str, name: &str, pods: &[Pod]) -> bool {
+    pods.iter().any(|p| {
+        let finished = matches!(
+            p.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        );
+        p.namespace().as_deref() == Some(namespace)
+            && !finished
+            && p.spec
+                .as_ref()
+                .and_then(|s| s.volumes.as_ref())
+                .is_some_and(|vols| {
+                    vols.iter().any(|v| {
+                        v.persistent_volume_claim
+                            .as_ref()
+                            .is_some_and(|c| c.claim_name == name)
+                    })
+                })
+    })
+}
+
+/// Whether a volume is still bound to a claim.
+pub fn volume_in_use(pv: &PersistentVolume) -> bool {
+    pv.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
+}
+
+fn waits_on(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, finalizer: &str) -> bool {
+    meta.deletion_timestamp.is_some() && meta.finalizers.iter().flatten().any(|f| f == finalizer)
+}
+
+fn release_patch(uid: Option<String>, finalizer: &str) -> Patch<serde_json::Value> {
+    Patch::Strategic(json!({"metadata": {"$deleteFromPrimitiveList/finalizers": [finalizer], "uid": uid}}))
+}
+
+/// Runs the controller.
+pub async fn run(client: Client) {
+    let (pods, pod_writer) = reflector::store::<Pod>();
+    let (claims, claim_writer) = reflector::store::<PersistentVolumeClaim>();
+    let (volumes, volume_writer) = reflector::store::<PersistentVolume>();
+    let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let streams = [
+        reflector(
+            pod_writer,
+            watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+        )
+        .default_backoff()
+        .touched_objects()
+        .map(|_| ())
+        .boxed(),
+        reflector(
+            claim_writer,
+            watcher(
+                Api::<PersistentVolumeClaim>::all(client.clone()),
+                watcher::Config::default(),
+            ),
+        )
+        .default_backoff()
+        .touched_objects()
+        .map(|_| ())
+        .boxed(),
+        reflector(
+            volume_writer,
+            watcher(
+                Api::<PersistentVolume>::all(client.clone()),
+                watcher::Config::default(),
+            ),
+        )
+        .default_backoff()
+        .touched_objects()
+        .map(|_| ())
+        .boxed(),
+    ];
+    for stream in streams {
+        let tx = tx.clone();
+        tokio::spawn(stream.for_each(move |()| {
+            let _ = tx.send(());
+            async {}
+        }));
+    }
+    drop(tx);
+    let mut retry = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            change = changes.recv() => if change.is_none() { return },
+            _ = retry.tick() => {}
+        }
+        while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(10), changes.recv()).await {}
+        if pods.wait_until_ready().await.is_err() {
+            continue;
+        }
+        let all_pods: Vec<Pod> = pods.state().iter().map(|p| (**p).clone()).collect();
+        for claim in claims.state() {
+            let ns = claim.namespace().unwrap_or_default();
+            if !waits_on(&claim.metadata, PVC_PROTECTION) || claim_in_use(&ns, &claim.name_any(), &all_pods) {
+                continue;
+            }
+            let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+            match api
+                .patch(
+                    &claim.name_any(),
+                    &PatchParams::default(),
+                    &release_patch(claim.uid(), PVC_PROTECTION),
+                )
+                .await
+            {
+                Ok(_) | Err(kube::Error::Api(_)) => {}
+                Err(e) => {
+                    tracing::debug!(claim = %claim.name_any(), error = %e, "releasing claim protection failed")
+                }
+            }
+        }
+        for pv in volumes.state() {
+            if !waits_on(&pv.metadata, PV_PROTECTION) || volume_in_use(&pv) {
+                continue;
+            }
+            let api: Api<PersistentVolume> = Api::all(client.clone());
+            match api
+                .patch(
+                    &pv.name_any(),
+                    &PatchParams::default(),
+                    &release_patch(pv.uid(), PV_PROTECTION),
+                )
+                .await
+            {
+                Ok(_) | Err(kube::Error::Api(_)) => {}
+                Err(e) => {
+                    tracing::debug!(volume = %pv.name_any(), error = %e, "releasing volume protection failed")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(ns: &str, claim: &str, phase: &str) -> Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": "p", "namespace": ns},
+            "spec": {"containers": [], "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}]},
+            "status": {"phase": phase}
+        }))
+        .expect("pod")
+    }
+
+    #[test]
+    fn running_pods_hold_their_claims() {
+        let pods = vec![
+            pod("a", "data-web-0", "Running"),
+            pod("b", "data-web-1", "Succeeded"),
+        ];
+        assert!(claim_in_use("a", "data-web-0", &pods));
+        assert!(!claim_in_use("b", "data-web-0", &pods), "another namespace");
+        assert!(
+            !claim_in_use("b", "data-web-1", &pods),
+            "a finished pod does not hold its claim"
+        );
+        assert!(!claim_in_use("a", "other", &pods));
+    }
+
+    #[test]
+    fn bound_volumes_are_in_use() {
+        let bound: PersistentVolume =
+            serde_json::from_value(json!({"metadata": {"name": "v"}, "status": {"phase": "Bound"}}))
+                .expect("pv");
+        let released: PersistentVolume =
+            serde_json::from_value(json!({"metadata": {"name": "v"}, "status": {"phase": "Released"}}))
+                .expect("pv");
+        assert!(volume_in_use(&bound));
+        assert!(!volume_in_use(&released));
+    }
+}
