@@ -3,23 +3,36 @@
 use crate::negotiate::BodyType;
 use berth_api::status::ApiError;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use serde_json::Value;
 
 /// Kubernetes' request body limit (3 MiB).
 pub(crate) const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
+/// How much of an oversized body is still read (and discarded) so that the client, which is
+/// usually still sending, receives the 413 instead of a broken connection.
+const DRAIN_LIMIT: usize = 32 * 1024 * 1024;
+
 /// Reads the whole body, answering 413 beyond the limit.
-pub(crate) async fn read(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            Err(ApiError::too_large(limit))
+pub(crate) async fn read(mut body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("unable to read the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_LIMIT {
+                break;
+            }
         }
-        Err(e) => Err(ApiError::bad_request(format!(
-            "unable to read the request body: {e}"
-        ))),
     }
+    if seen > limit {
+        return Err(ApiError::too_large(limit));
+    }
+    Ok(buf.freeze())
 }
 
 /// Parses JSON, worded as Kubernetes' decoder words failures.
