@@ -4,7 +4,7 @@
 use crate::auth::{Attributes, UserInfo};
 use crate::body;
 use crate::error::{ApiResult, Failure, status_response, store_failure};
-use crate::keys::{collection_prefix, object_key};
+use crate::keys::collection_prefix;
 use crate::lifecycle::{self, Ctx, DeleteOptions, Outcome, PATCH_TYPES, PatchType};
 use crate::negotiate::{self, BodyType, Output};
 use crate::path::Target;
@@ -81,7 +81,7 @@ pub(crate) fn render(code: u16, body: &Value, output: Output, warnings: &[String
     resp
 }
 
-fn include_object(query: &Query) -> IncludeObject {
+pub(crate) fn include_object(query: &Query) -> IncludeObject {
     match query.include_object.as_deref() {
         Some("None") => IncludeObject::None,
         Some("Object") => IncludeObject::Object,
@@ -481,7 +481,6 @@ async fn delete_collection(ctx: &Ctx<'_>, opts: &DeleteOptions, output: Output) 
             Err(e) => return Err(e.into()),
         }
     }
-    let _ = object_key;
     let md = json!({"resourceVersion": ctx.state.store.current_revision().to_string()});
     let body =
         json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": md, "items": deleted});

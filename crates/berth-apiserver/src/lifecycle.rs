@@ -983,13 +983,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
             let md = meta::metadata_mut(&mut marked)
                 .ok_or_else(|| ApiError::internal("object without metadata"))?;
             let grace = graceful.unwrap_or(0);
-            let when = jiff::Timestamp::now()
-                .checked_add(jiff::SignedDuration::from_secs(grace))
-                .unwrap_or_else(|_| jiff::Timestamp::now());
-            md.insert(
-                "deletionTimestamp".into(),
-                json!(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
-            );
+            md.insert("deletionTimestamp".into(), json!(deletion_deadline(grace)));
             md.insert("deletionGracePeriodSeconds".into(), json!(grace));
             if rt.generation {
                 let g = md.get("generation").and_then(Value::as_i64).unwrap_or(0);
@@ -1014,13 +1008,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
             if g < current {
                 let md = meta::metadata_mut(&mut marked)
                     .ok_or_else(|| ApiError::internal("object without metadata"))?;
-                let when = jiff::Timestamp::now()
-                    .checked_add(jiff::SignedDuration::from_secs(g))
-                    .unwrap_or_else(|_| jiff::Timestamp::now());
-                md.insert(
-                    "deletionTimestamp".into(),
-                    json!(when.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
-                );
+                md.insert("deletionTimestamp".into(), json!(deletion_deadline(g)));
                 md.insert("deletionGracePeriodSeconds".into(), json!(g));
                 changed = true;
             }
@@ -1050,6 +1038,15 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
         }
     }
     Err(ApiError::stale(&gr, ctx.name()))
+}
+
+/// `deletionTimestamp` for a grace period starting now, as Kubernetes writes `metav1.Time`.
+fn deletion_deadline(grace_seconds: i64) -> String {
+    let now = jiff::Timestamp::now();
+    now.checked_add(jiff::SignedDuration::from_secs(grace_seconds))
+        .unwrap_or(now)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Pods bound to a node terminate gracefully: the node agent finishes the deletion.

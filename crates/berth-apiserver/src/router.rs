@@ -10,7 +10,6 @@ use crate::path::{self, ApiPath};
 use crate::query::Query;
 use crate::state::ApiState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -224,6 +223,3 @@ async fn api(State(state): State<Arc<ApiState>>, req: Request) -> Response {
         }
     }
 }
-
-#[allow(dead_code)]
-fn _assert_body(_: Body) {}

@@ -21,7 +21,6 @@ use berth_store::{EventKind, StoreError, WatchEvent};
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -136,11 +135,7 @@ pub(crate) async fn serve(
     let prefix = collection_prefix(rt, target.namespace.as_deref());
     let store = state.store.clone();
     let table = output == Output::Table;
-    let include = match query.include_object.as_deref() {
-        Some("None") => IncludeObject::None,
-        Some("Object") => IncludeObject::Object,
-        _ => IncludeObject::Metadata,
-    };
+    let include = crate::handlers::include_object(query);
     let mut enc = Encoder {
         rt,
         table,
@@ -262,6 +257,5 @@ pub(crate) async fn serve(
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache, private"),
     );
-    let _ = Arc::<()>::default;
     Ok(resp)
 }

@@ -5,6 +5,7 @@
 //! `statefulset-controller`.
 
 use crate::statefulset::{self, Action, BerthExtensions, Observed, Outcome, Plan};
+use berth_api::selector::LabelSelector;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolumeClaim, Pod};
@@ -125,27 +126,21 @@ fn has_controller(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectM
         .any(|r| r.controller == Some(true))
 }
 
+/// Whether `labels` match the set's selector (`berth_api::selector`, as the API server
+/// evaluates label selectors); an invalid selector matches nothing.
 fn selector_matches(set: &StatefulSet, labels: &BTreeMap<String, String>) -> bool {
-    let Some(sel) = set.spec.as_ref().map(|s| &s.selector) else {
+    let Some(selector) = set
+        .spec
+        .as_ref()
+        .and_then(|s| serde_json::to_value(&s.selector).ok())
+    else {
         return false;
     };
-    let ok_labels = sel
-        .match_labels
+    let labels: serde_json::Map<String, serde_json::Value> = labels
         .iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
-    let ok_exprs = sel.match_expressions.iter().flatten().all(|e| {
-        let value = labels.get(&e.key);
-        let values = e.values.clone().unwrap_or_default();
-        match e.operator.as_str() {
-            "In" => value.is_some_and(|v| values.contains(v)),
-            "NotIn" => value.is_none_or(|v| !values.contains(v)),
-            "Exists" => value.is_some(),
-            "DoesNotExist" => value.is_none(),
-            _ => false,
-        }
-    });
-    ok_labels && ok_exprs
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    LabelSelector::from_label_selector_json(&selector).is_ok_and(|s| s.matches_labels(&labels))
 }
 
 fn controller_ref(set: &StatefulSet) -> OwnerReference {
