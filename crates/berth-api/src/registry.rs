@@ -242,6 +242,22 @@ pub static RESOURCES: &[ResourceType] = &[
         ..rt("events.k8s.io", "v1", "Event", "events", "event", true)
     },
     rt("coordination.k8s.io", "v1", "Lease", "leases", "lease", true),
+    rt(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        "endpointslice",
+        true,
+    ),
+    rt(
+        "node.k8s.io",
+        "v1",
+        "RuntimeClass",
+        "runtimeclasses",
+        "runtimeclass",
+        false,
+    ),
     rt("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true),
     rt(
         "rbac.authorization.k8s.io",

@@ -5,7 +5,9 @@
 //! ([`check_fields`]), JSON type checks with Go-like messages, and the `components.schemas`
 //! of the OpenAPI v3 documents that `kubectl explain` reads ([`components_for`]).
 
-use k8s_openapi::api::{apps, authentication, authorization, coordination, core, events, rbac, storage};
+use k8s_openapi::api::{
+    apps, authentication, authorization, coordination, core, discovery, events, node, rbac, storage,
+};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -53,6 +55,8 @@ fn build() -> Schemas {
         ("storage.k8s.io", "v1", "StorageClass", storage::v1::StorageClass),
         ("events.k8s.io", "v1", "Event", events::v1::Event),
         ("coordination.k8s.io", "v1", "Lease", coordination::v1::Lease),
+        ("discovery.k8s.io", "v1", "EndpointSlice", discovery::v1::EndpointSlice),
+        ("node.k8s.io", "v1", "RuntimeClass", node::v1::RuntimeClass),
         ("rbac.authorization.k8s.io", "v1", "Role", rbac::v1::Role),
         ("rbac.authorization.k8s.io", "v1", "ClusterRole", rbac::v1::ClusterRole),
         ("rbac.authorization.k8s.io", "v1", "RoleBinding", rbac::v1::RoleBinding),

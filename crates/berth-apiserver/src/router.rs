@@ -147,6 +147,9 @@ async fn openapi_document(
 }
 
 async fn api(State(state): State<Arc<ApiState>>, req: Request) -> Response {
+    if let Some(target) = crate::pod_streams::parse_path(req.uri().path()) {
+        return crate::node_proxy::serve(&state, target, req).await;
+    }
     let (parts, body) = req.into_parts();
     let fut = async {
         let user = parts

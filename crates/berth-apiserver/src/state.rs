@@ -18,6 +18,9 @@ pub struct ApiStateOptions {
     pub min_request_timeout: Duration,
     /// Interval of watch bookmarks for clients that allow them.
     pub bookmark_interval: Duration,
+    /// Bearer token sent to the node agents' streaming servers (`pods/exec`, `attach`,
+    /// `portforward`, `log`); in-process agents are given the same token.
+    pub node_stream_token: String,
 }
 
 impl Default for ApiStateOptions {
@@ -27,6 +30,7 @@ impl Default for ApiStateOptions {
             max_body_bytes: crate::body::MAX_BODY_BYTES,
             min_request_timeout: Duration::from_secs(1800),
             bookmark_interval: Duration::from_secs(60),
+            node_stream_token: String::new(),
         }
     }
 }

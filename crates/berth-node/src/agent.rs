@@ -2,9 +2,9 @@
 //! reports their status (from [`crate::sim::pod_status`]); pods being deleted are finished
 //! off (`gracePeriodSeconds: 0`) once their containers are stopped.
 
-use crate::node::{lease_object, node_object};
+use crate::node::{lease_object, node_object, set_kubelet_port};
 use crate::sim;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, Pod, PodStatus};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
@@ -23,11 +23,50 @@ pub struct AgentConfig {
     pub zone: Option<String>,
     /// Third octet of the node's pod network, `10.244.<n>.0/24`.
     pub pod_subnet: u8,
+    /// Bearer token the API server presents to this node's streaming server (exec, attach,
+    /// port-forward, logs); the API server's `ApiStateOptions::node_stream_token`.
+    pub stream_token: String,
+    /// How the node runs pods.
+    pub runtime: NodeRuntime,
+    /// Where the node's `berth.dev/local` provisioner keeps volume directories.
+    pub volume_root: std::path::PathBuf,
+}
+
+/// How a node runs its pods.
+#[derive(Debug, Clone, Default)]
+pub enum NodeRuntime {
+    /// Simulated containers ([`crate::sim`]).
+    #[default]
+    Sim,
+    /// Real processes ([`crate::host`]).
+    Host(HostSettings),
+}
+
+/// Where the host runtime keeps its state and how it reaches the pod network.
+#[derive(Debug, Clone)]
+pub struct HostSettings {
+    /// The node's state directory.
+    pub root: std::path::PathBuf,
+    /// The bridge's network namespace name.
+    pub network_namespace: String,
+    /// Host directories hidden from containers.
+    pub masked: Vec<std::path::PathBuf>,
+    /// The `berth` binary (for the shims).
+    pub berth_exe: std::path::PathBuf,
 }
 
 /// Why the agent stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
+    /// The streaming server (exec, attach, port-forward, logs) could not start.
+    #[error("starting the streaming server of node {node}: {source}")]
+    Streams {
+        /// The node.
+        node: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Registering the Node failed.
     #[error("registering node {node}: {source}")]
     Register {
@@ -51,9 +90,14 @@ fn now_micro() -> String {
         .to_string()
 }
 
-async fn register(client: &Client, cfg: &AgentConfig) -> Result<String, kube::Error> {
+async fn register(client: &Client, cfg: &AgentConfig, kubelet_port: u16) -> Result<String, kube::Error> {
     let nodes: Api<Node> = Api::all(client.clone());
-    let desired = node_object(&cfg.node_name, cfg.zone.as_deref(), "sim", &now());
+    let runtime = match cfg.runtime {
+        NodeRuntime::Sim => "sim",
+        NodeRuntime::Host(_) => "host",
+    };
+    let mut desired = node_object(&cfg.node_name, cfg.zone.as_deref(), runtime, &now());
+    set_kubelet_port(&mut desired, kubelet_port);
     let node = match nodes.get_opt(&cfg.node_name).await? {
         Some(n) => {
             let status = json!({"status": desired["status"].clone()});
@@ -92,9 +136,12 @@ async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<(), 
 
 /// Runs the agent until the API goes away.
 pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
+    let kubelet_port = crate::sim_streams::start_server(stream_backend(&cfg.runtime), cfg.stream_token.clone())
+        .await
+        .map_err(|source| AgentError::Streams { node: cfg.node_name.clone(), source })?;
     let mut node_uid = String::new();
     for attempt in 0..50 {
-        match register(&client, &cfg).await {
+        match register(&client, &cfg, kubelet_port).await {
             Ok(uid) => {
                 node_uid = uid;
                 break;
@@ -111,6 +158,12 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
             }
         }
     }
+    tokio::spawn(crate::provisioner::run(
+        client.clone(),
+        cfg.node_name.clone(),
+        cfg.zone.clone(),
+        cfg.volume_root.clone(),
+    ));
     let pods_api: Api<Pod> = Api::all(client.clone());
     let (pods, writer) = reflector::store::<Pod>();
     let selector = format!("spec.nodeName={}", cfg.node_name);
@@ -124,6 +177,10 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut lease_tick = tokio::time::interval(Duration::from_secs(10));
     let mut ips: BTreeMap<String, String> = BTreeMap::new();
+    let mut host_workers = match &cfg.runtime {
+        NodeRuntime::Sim => None,
+        NodeRuntime::Host(settings) => Some(host_workers(&client, &cfg, settings)),
+    };
     loop {
         tokio::select! {
             change = changes.next() => if change.is_none() { return Ok(()) },
@@ -137,6 +194,13 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
         }
         while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(2), changes.next()).await {}
         let current = pods.state();
+        if let Some(workers) = host_workers.as_mut() {
+            // Only a complete view may tear down pods that look gone.
+            if pods.wait_until_ready().now_or_never().is_some() {
+                workers.sync(&current);
+            }
+            continue;
+        }
         let live: BTreeSet<String> = current.iter().filter_map(|p| p.uid()).collect();
         ips.retain(|uid, _| live.contains(uid));
         for pod in current {
@@ -144,6 +208,32 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
                 tracing::debug!(pod = %pod.name_any(), error = %e, "pod sync failed; will retry");
             }
         }
+    }
+}
+
+fn host_workers(client: &Client, cfg: &AgentConfig, settings: &HostSettings) -> crate::host::PodWorkers {
+    let rt = crate::host::HostRuntime {
+        client: client.clone(),
+        node_name: cfg.node_name.clone(),
+        host_ip: "127.0.0.1".into(),
+        root: settings.root.clone(),
+        network: crate::host::network::PodNetwork {
+            namespace: settings.network_namespace.clone(),
+            subnet: cfg.pod_subnet,
+            ipam_dir: settings.root.join("ipam"),
+        },
+        masked: settings.masked.clone(),
+        berth_exe: settings.berth_exe.clone(),
+    };
+    crate::host::PodWorkers::new(std::sync::Arc::new(rt))
+}
+
+/// The runtime's answer to exec, attach, port-forward and logs.
+// FIXME: the host runtime has no `PodStreams` of its own yet; until it has, its pods are
+// served like simulated ones (commands run on the host, not inside the pod's namespaces).
+fn stream_backend(runtime: &NodeRuntime) -> std::sync::Arc<dyn berth_stream::PodStreams> {
+    match runtime {
+        NodeRuntime::Sim | NodeRuntime::Host(_) => std::sync::Arc::new(crate::sim_streams::SimStreams),
     }
 }
 

@@ -4,7 +4,10 @@
 //! once and is Ready unless the pod says otherwise through annotations.
 
 pub mod agent;
+pub mod host;
 pub mod node;
+pub mod provisioner;
 pub mod sim;
+pub mod sim_streams;
 
-pub use agent::{AgentConfig, run};
+pub use agent::{AgentConfig, HostSettings, NodeRuntime, run};

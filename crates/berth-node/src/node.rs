@@ -48,6 +48,13 @@ pub fn node_object(name: &str, zone: Option<&str>, runtime: &str, now: &str) -> 
     })
 }
 
+/// Points the Node's `status.daemonEndpoints.kubeletEndpoint.Port` at the agent's streaming
+/// server (the API server proxies exec, attach, port-forward and logs there, at the node's
+/// `InternalIP`).
+pub fn set_kubelet_port(node: &mut Value, port: u16) {
+    node["status"]["daemonEndpoints"] = json!({"kubeletEndpoint": {"Port": port}});
+}
+
 /// The node's Lease in `kube-node-lease`, renewed at `now` (a MicroTime string).
 pub fn lease_object(node: &str, node_uid: &str, now_micro: &str) -> Value {
     json!({

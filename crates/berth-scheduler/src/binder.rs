@@ -1,57 +1,155 @@
-//! The binder: keeps caches of nodes and pods, and for every pod that waits for a node and
-//! names the default scheduler, asks [`crate::placement::choose_node`] and posts
-//! `pods/binding`; when nothing fits, sets `PodScheduled=False` (`Unschedulable`) and records
-//! a `FailedScheduling` event, then tries again later.
+//! The binder, the scheduler's kube-rs shell: reflectors over nodes, pods, claims, volumes,
+//! storage classes and namespaces; on every change (and once a minute) it runs
+//! [`crate::placement::schedule`] for each pod that waits for the default scheduler, in
+//! priority then creation order, and
+//!
+//! - binds it (`pods/binding`) and records `Scheduled` ("Successfully assigned ns/pod to
+//!   node"), remembering it as assumed until the watch shows the binding;
+//! - or, when the pod has unbound `WaitForFirstConsumer` claims, annotates them with
+//!   `volume.kubernetes.io/selected-node` (what `VolumeBinding`'s PreBind does) and waits,
+//!   assumed on that node, until the PV controller has bound them, then binds the pod;
+//! - or sets `PodScheduled=False` (`Unschedulable`) and records `FailedScheduling` with the
+//!   message, again only when the message changes or a minute has passed.
 
-use crate::placement::{Unschedulable, choose_node};
+use crate::assumed::AssumedPods;
+use crate::placement::{Unschedulable, schedule};
+use crate::selectors::Labels;
+use crate::snapshot::{Cluster, Placed};
+use crate::volume_topology::{ANN_SELECTED_NODE, VolumeTopology, compute};
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use futures::stream::BoxStream;
+use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
-use std::collections::HashMap;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The scheduler name pods select by default.
 pub const DEFAULT_SCHEDULER: &str = "default-scheduler";
 
-fn waits_for_us(pod: &Pod) -> bool {
+/// How often every pending pod is tried again even without a change.
+const RESYNC: Duration = Duration::from_secs(60);
+/// How soon a pass repeats after a failed API call.
+const RETRY_SOON: Duration = Duration::from_secs(1);
+
+/// How the binder behaves where Berth departs from Kubernetes for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// Hold pods whose Immediate-mode claims are unbound ("pod has unbound immediate
+    /// PersistentVolumeClaims"), as Kubernetes does. Off by default until Berth binds such
+    /// claims itself; off, those claims do not restrict placement.
+    pub require_bound_immediate_claims: bool,
+}
+
+impl Options {
+    /// Sets [`Options::require_bound_immediate_claims`].
+    pub fn require_bound_immediate_claims(mut self, on: bool) -> Options {
+        self.require_bound_immediate_claims = on;
+        self
+    }
+}
+
+/// Errors of one binder action.
+#[derive(Debug, thiserror::Error)]
+pub enum BinderError {
+    /// An API call failed.
+    #[error("{action} for pod {pod}")]
+    Api {
+        /// What was attempted.
+        action: &'static str,
+        /// `namespace/name` of the pod.
+        pod: String,
+        /// The client error.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// Whether the pod waits for this scheduler: no node yet, our scheduler name, no scheduling
+/// gates, not finished, not being deleted.
+pub fn waits_for_us(pod: &Pod) -> bool {
     let spec = pod.spec.as_ref();
     let unbound = spec.and_then(|s| s.node_name.as_deref()).unwrap_or("").is_empty();
     let ours = spec
         .and_then(|s| s.scheduler_name.as_deref())
         .unwrap_or(DEFAULT_SCHEDULER)
         == DEFAULT_SCHEDULER;
-    let terminal = matches!(
-        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
-        Some("Succeeded" | "Failed")
-    );
-    unbound && ours && !terminal && pod.metadata.deletion_timestamp.is_none()
+    let gated = spec
+        .and_then(|s| s.scheduling_gates.as_ref())
+        .is_some_and(|g| !g.is_empty());
+    unbound && ours && !gated && !crate::snapshot::is_terminal(pod) && pod.metadata.deletion_timestamp.is_none()
+}
+
+/// The scheduling queue's order (`PrioritySort`): higher priority first, then older first,
+/// then by namespace and name.
+pub fn queue_order(a: &Pod, b: &Pod) -> std::cmp::Ordering {
+    let prio = |p: &Pod| p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
+    prio(b)
+        .cmp(&prio(a))
+        .then_with(|| {
+            let t = |p: &Pod| p.metadata.creation_timestamp.clone().map(|t| t.0);
+            t(a).cmp(&t(b))
+        })
+        .then_with(|| a.metadata.namespace.cmp(&b.metadata.namespace))
+        .then_with(|| a.metadata.name.cmp(&b.metadata.name))
+}
+
+fn pod_key(pod: &Pod) -> String {
+    format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any())
+}
+
+fn watch<K>(client: &Client) -> (Store<K>, BoxStream<'static, ()>)
+where
+    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let (store, writer) = reflector::store::<K>();
+    let stream = reflector(writer, watcher(Api::<K>::all(client.clone()), watcher::Config::default()))
+        .default_backoff()
+        .touched_objects()
+        .map(|_| ())
+        .boxed();
+    (store, stream)
+}
+
+/// The caches the binder reads.
+struct Caches {
+    nodes: Store<Node>,
+    pods: Store<Pod>,
+    claims: Store<PersistentVolumeClaim>,
+    volumes: Store<PersistentVolume>,
+    classes: Store<StorageClass>,
+    namespaces: Store<Namespace>,
+}
+
+/// Runs the binder with the default [`Options`] until the API goes away.
+pub async fn run(client: Client) {
+    run_with(client, Options::default()).await;
 }
 
 /// Runs the binder until the API goes away.
-pub async fn run(client: Client) {
-    let (nodes, node_writer) = reflector::store::<Node>();
-    let (pods, pod_writer) = reflector::store::<Pod>();
-    let node_stream = reflector(
-        node_writer,
-        watcher(Api::<Node>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects()
-    .map(|_| ())
-    .boxed();
-    let pod_stream = reflector(
-        pod_writer,
-        watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects()
-    .map(|_| ())
-    .boxed();
-    let mut changes = futures::stream::select(node_stream, pod_stream);
+pub async fn run_with(client: Client, options: Options) {
+    let (nodes, s1) = watch::<Node>(&client);
+    let (pods, s2) = watch::<Pod>(&client);
+    let (claims, s3) = watch::<PersistentVolumeClaim>(&client);
+    let (volumes, s4) = watch::<PersistentVolume>(&client);
+    let (classes, s5) = watch::<StorageClass>(&client);
+    let (namespaces, s6) = watch::<Namespace>(&client);
+    let caches = Caches {
+        nodes,
+        pods,
+        claims,
+        volumes,
+        classes,
+        namespaces,
+    };
+    let mut changes = futures::stream::select_all([s1, s2, s3, s4, s5, s6]);
     let recorder = Recorder::new(
         client.clone(),
         Reporter {
@@ -59,56 +157,207 @@ pub async fn run(client: Client) {
             instance: None,
         },
     );
-    let mut retry = tokio::time::interval(Duration::from_secs(5));
-    let mut reported: HashMap<String, String> = HashMap::new();
+    let mut binder = Binder {
+        client,
+        recorder,
+        options,
+        assumed: AssumedPods::default(),
+        reported: HashMap::new(),
+    };
+    let mut resync = tokio::time::interval(RESYNC);
+    let mut soon = false;
     loop {
+        let retry = tokio::time::sleep(if soon { RETRY_SOON } else { RESYNC });
         tokio::select! {
             change = changes.next() => if change.is_none() { return },
-            _ = retry.tick() => reported.clear(),
+            _ = resync.tick() => binder.reported.clear(),
+            _ = retry, if soon => {},
         }
         // Let bursts of events settle into one pass.
         while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(5), changes.next()).await {}
-        let all_nodes: Vec<Node> = nodes.state().iter().map(|n| (**n).clone()).collect();
-        let mut load: HashMap<String, usize> = HashMap::new();
-        let mut pending = Vec::new();
-        for pod in pods.state() {
-            match pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.clone())
-                .filter(|n| !n.is_empty())
-            {
-                Some(node) => *load.entry(node).or_default() += 1,
-                None if waits_for_us(&pod) => pending.push(pod),
-                None => {}
-            }
-        }
-        pending.sort_by_key(|p| p.metadata.creation_timestamp.clone().map(|t| t.0));
-        for pod in pending {
-            let key = format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any());
-            match choose_node(&pod, &all_nodes, &load) {
-                Ok(node) => {
-                    if let Err(e) = bind(&client, &pod, &node).await {
-                        tracing::debug!(pod = %key, error = %e, "binding failed; will retry");
-                        continue;
-                    }
-                    *load.entry(node).or_default() += 1;
-                }
-                Err(why) => {
-                    if reported.get(&key) == Some(&why.message) {
-                        continue;
-                    }
-                    if let Err(e) = report_unschedulable(&client, &recorder, &pod, &why).await {
-                        tracing::debug!(pod = %key, error = %e, "recording FailedScheduling failed");
-                    }
-                    reported.insert(key, why.message);
-                }
-            }
-        }
+        soon = binder.pass(&caches).await;
     }
 }
 
-async fn bind(client: &Client, pod: &Pod, node: &str) -> Result<(), kube::Error> {
+struct Binder {
+    client: Client,
+    recorder: Recorder,
+    options: Options,
+    assumed: AssumedPods,
+    /// The last FailedScheduling message recorded per pod.
+    reported: HashMap<String, String>,
+}
+
+impl Binder {
+    /// One pass over the pending pods; returns whether an API call failed (retry soon).
+    async fn pass(&mut self, caches: &Caches) -> bool {
+        let now = Instant::now();
+        let all_pods = caches.pods.state();
+        self.assumed.reconcile(all_pods.iter().map(|p| &**p), now);
+        self.reported
+            .retain(|k, _| all_pods.iter().any(|p| pod_key(p) == *k && waits_for_us(p)));
+        let nodes: Vec<Node> = caches.nodes.state().iter().map(|n| (**n).clone()).collect();
+        let claims = caches.claims.state();
+        let volumes = caches.volumes.state();
+        let classes = caches.classes.state();
+        let namespace_labels: BTreeMap<String, Labels> = caches
+            .namespaces
+            .state()
+            .iter()
+            .map(|n| (n.name_any(), n.metadata.labels.clone().unwrap_or_default()))
+            .collect();
+        let mut pending: Vec<Arc<Pod>> = all_pods
+            .iter()
+            .filter(|p| waits_for_us(p))
+            .filter(|p| self.assumed.get(p).is_none_or(|a| a.waiting_for_volumes))
+            .cloned()
+            .collect();
+        pending.sort_by(|a, b| queue_order(a, b));
+        let mut failed = false;
+        for pod in pending {
+            let bound: Vec<(String, Arc<Pod>)> = all_pods
+                .iter()
+                .filter_map(|p| {
+                    let node = p.spec.as_ref()?.node_name.clone().filter(|n| !n.is_empty())?;
+                    Some((node, p.clone()))
+                })
+                .collect();
+            let assumed: Vec<(String, Arc<Pod>)> =
+                self.assumed.iter().map(|a| (a.node.clone(), a.pod.clone())).collect();
+            let placed: Vec<Placed<'_>> = bound
+                .iter()
+                .chain(assumed.iter())
+                .map(|(node, pod)| Placed { node, pod })
+                .collect();
+            let cluster = Cluster {
+                nodes: &nodes,
+                placed: &placed,
+                namespace_labels: &namespace_labels,
+            };
+            let ns = pod.namespace().unwrap_or_default();
+            let pod_claims: Vec<&PersistentVolumeClaim> = claims
+                .iter()
+                .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
+                .map(|c| &**c)
+                .collect();
+            let pvs: Vec<&PersistentVolume> = volumes.iter().map(|v| &**v).collect();
+            let scs: Vec<&StorageClass> = classes.iter().map(|c| &**c).collect();
+            let mut topology = compute(&pod, &pod_claims, &pvs, &scs);
+            if !self.options.require_bound_immediate_claims {
+                topology = topology.ignoring_unbound_immediate();
+            }
+            let decision = decide(&pod, &cluster, &topology, &pod_claims);
+            let result = match decision {
+                Ok(node) => self.place(&pod, &node, &topology, &pod_claims, now).await,
+                Err(why) => self.report(&pod, &why).await,
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, cause = ?std::error::Error::source(&e), "scheduler action failed; will retry");
+                failed = true;
+            }
+        }
+        failed
+    }
+
+    /// Binds the pod, or first hands its delayed claims to the volume binder.
+    async fn place(
+        &mut self,
+        pod: &Arc<Pod>,
+        node: &str,
+        topology: &VolumeTopology,
+        claims: &[&PersistentVolumeClaim],
+        now: Instant,
+    ) -> Result<(), BinderError> {
+        let key = pod_key(pod);
+        if !topology.delayed.is_empty() {
+            for claim in &topology.delayed {
+                let selected = claims
+                    .iter()
+                    .find(|c| c.name_any() == claim.claim)
+                    .and_then(|c| c.annotations().get(ANN_SELECTED_NODE).cloned());
+                if selected.as_deref() != Some(node) {
+                    select_node(&self.client, pod, &claim.claim, node).await?;
+                }
+            }
+            self.assumed.assume(pod.clone(), node, true, now);
+            return Ok(());
+        }
+        bind(&self.client, pod, node).await?;
+        self.assumed.assume(pod.clone(), node, false, now);
+        self.reported.remove(&key);
+        let event = Event {
+            type_: EventType::Normal,
+            reason: "Scheduled".into(),
+            note: Some(format!("Successfully assigned {key} to {node}")),
+            action: "Binding".into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &pod.object_ref(&())).await {
+            tracing::debug!(pod = %key, error = %e, "recording Scheduled failed");
+        }
+        Ok(())
+    }
+
+    /// Records why the pod cannot be placed (once per distinct message between resyncs).
+    async fn report(&mut self, pod: &Arc<Pod>, why: &Unschedulable) -> Result<(), BinderError> {
+        let key = pod_key(pod);
+        self.assumed.forget(pod);
+        if self.reported.get(&key) == Some(&why.message) {
+            return Ok(());
+        }
+        report_unschedulable(&self.client, &self.recorder, pod, why).await?;
+        self.reported.insert(key, why.message.clone());
+        Ok(())
+    }
+}
+
+/// Placement, preferring the node the pod's delayed claims were already handed to when it
+/// still fits (so a retry does not move claims the volume binder is provisioning).
+fn decide(
+    pod: &Pod,
+    cluster: &Cluster<'_>,
+    topology: &VolumeTopology,
+    claims: &[&PersistentVolumeClaim],
+) -> Result<String, Unschedulable> {
+    let selected = topology.delayed.iter().find_map(|d| {
+        claims
+            .iter()
+            .find(|c| c.name_any() == d.claim)
+            .and_then(|c| c.annotations().get(ANN_SELECTED_NODE).cloned())
+    });
+    if let Some(name) = selected {
+        let only: Vec<Node> = cluster
+            .nodes
+            .iter()
+            .filter(|n| n.metadata.name.as_deref() == Some(name.as_str()))
+            .cloned()
+            .collect();
+        let narrowed = Cluster { nodes: &only, ..*cluster };
+        if !only.is_empty()
+            && let Ok(node) = schedule(pod, &narrowed, topology)
+        {
+            return Ok(node);
+        }
+    }
+    schedule(pod, cluster, topology)
+}
+
+async fn select_node(client: &Client, pod: &Pod, claim: &str, node: &str) -> Result<(), BinderError> {
+    let ns = pod.namespace().unwrap_or_default();
+    let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+    let patch = json!({"metadata": {"annotations": {ANN_SELECTED_NODE: node}}});
+    api.patch(claim, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|source| BinderError::Api {
+            action: "selecting the node of a claim",
+            pod: pod_key(pod),
+            source,
+        })?;
+    tracing::debug!(pod = %pod_key(pod), claim, node, "selected node for claim");
+    Ok(())
+}
+
+async fn bind(client: &Client, pod: &Pod, node: &str) -> Result<(), BinderError> {
     let ns = pod.namespace().unwrap_or_default();
     let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let binding = json!({
@@ -118,8 +367,13 @@ async fn bind(client: &Client, pod: &Pod, node: &str) -> Result<(), kube::Error>
     });
     let _: serde_json::Value = api
         .create_subresource("binding", &pod.name_any(), &PostParams::default(), &binding)
-        .await?;
-    tracing::debug!(pod = %pod.name_any(), node, "bound pod");
+        .await
+        .map_err(|source| BinderError::Api {
+            action: "binding",
+            pod: pod_key(pod),
+            source,
+        })?;
+    tracing::debug!(pod = %pod_key(pod), node, "bound pod");
     Ok(())
 }
 
@@ -128,7 +382,7 @@ async fn report_unschedulable(
     recorder: &Recorder,
     pod: &Pod,
     why: &Unschedulable,
-) -> Result<(), kube::Error> {
+) -> Result<(), BinderError> {
     let ns = pod.namespace().unwrap_or_default();
     let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let status = json!({"status": {"conditions": [{
@@ -136,12 +390,13 @@ async fn report_unschedulable(
         "message": why.message, "lastProbeTime": null,
         "lastTransitionTime": k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
     }]}});
-    api.patch_status(
-        &pod.name_any(),
-        &PatchParams::default(),
-        &Patch::Strategic(status),
-    )
-    .await?;
+    api.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Strategic(status))
+        .await
+        .map_err(|source| BinderError::Api {
+            action: "setting PodScheduled=False",
+            pod: pod_key(pod),
+            source,
+        })?;
     let event = Event {
         type_: EventType::Warning,
         reason: "FailedScheduling".into(),
@@ -149,5 +404,15 @@ async fn report_unschedulable(
         action: "Scheduling".into(),
         secondary: None,
     };
-    recorder.publish(&event, &pod.object_ref(&())).await
+    recorder
+        .publish(&event, &pod.object_ref(&()))
+        .await
+        .map_err(|source| BinderError::Api {
+            action: "recording FailedScheduling",
+            pod: pod_key(pod),
+            source,
+        })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,18 @@
-//! Pure placement: filter nodes that can run a pod, then pick the least loaded one.
+//! Pure placement: one scheduling cycle of kube-scheduler's default profile for one pod, from
+//! the pod, the cluster (nodes, placed pods, namespace labels) and its volume topology to the
+//! chosen node, or to the `FailedScheduling` message Kubernetes would write.
+//!
+//! PreFilter (volumes) → Filter on every node ([`crate::filter`]) → Score the feasible nodes
+//! ([`crate::score`]); when nothing fits, the preemption dry run decides the message's
+//! `preemption:` part ([`crate::message`]). Berth does not evict: when lower-priority pods
+//! could make room, the message simply has no preemption part.
 
-use k8s_openapi::api::core::v1::{Node, Pod};
-use std::collections::{BTreeMap, HashMap};
+use crate::filter::{self, Code, Status};
+use crate::message::{self, Diagnosis};
+use crate::score;
+use crate::snapshot::{Cluster, NodeInfo, Snapshot};
+use crate::volume_topology::VolumeTopology;
+use k8s_openapi::api::core::v1::Pod;
 
 /// Why no node fits, worded as Kubernetes' `FailedScheduling` events are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,120 +21,94 @@ pub struct Unschedulable {
     pub message: String,
 }
 
-fn is_ready(node: &Node) -> bool {
-    node.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+fn priority(pod: &Pod) -> i32 {
+    pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0)
 }
 
-fn matches_selector(pod: &Pod, node: &Node) -> bool {
-    let Some(selector) = pod.spec.as_ref().and_then(|s| s.node_selector.as_ref()) else {
-        return true;
+/// The dry run on one node whose status was `Unschedulable`: `None` when evicting its
+/// lower-priority pods would let the pod fit, else the status to report.
+fn preempt_on(pod: &Pod, snapshot: &Snapshot<'_>, volumes: &VolumeTopology, index: usize) -> Option<Status> {
+    let node = &snapshot.nodes[index];
+    let own = priority(pod);
+    if !node.pods.iter().any(|p| priority(p) < own) {
+        return Some(Status::unresolvable(message::NO_VICTIMS));
+    }
+    let mut without = snapshot.clone();
+    without.nodes[index].pods.retain(|p| priority(p) >= own);
+    let state = match filter::prefilter(pod, &without, volumes) {
+        Ok(s) => s,
+        Err(m) => return Some(Status::unresolvable(m)),
     };
-    let empty = BTreeMap::new();
-    let labels = node.metadata.labels.as_ref().unwrap_or(&empty);
-    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+    filter::filter(pod, &state, &without.nodes[index])
 }
 
-/// Chooses a node for `pod` among `nodes`, given how many pods each node already runs.
-pub fn choose_node(
+/// The `preemption:` part of the message, `None` when some node has preemption candidates.
+fn postfilter(
     pod: &Pod,
-    nodes: &[Node],
-    load: &HashMap<String, usize>,
-) -> Result<String, Unschedulable> {
-    let mut reasons: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut best: Option<(usize, &str)> = None;
-    for node in nodes {
-        let name = node.metadata.name.as_deref().unwrap_or("");
-        let reason = if !is_ready(node) {
-            Some("node(s) were not ready")
-        } else if node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
-            Some("node(s) were unschedulable")
-        } else if !matches_selector(pod, node) {
-            Some("node(s) didn't match Pod's node affinity/selector")
-        } else {
-            None
-        };
-        match reason {
-            Some(r) => *reasons.entry(r).or_default() += 1,
-            None => {
-                let l = load.get(name).copied().unwrap_or(0);
-                if best.is_none_or(|(bl, bn)| (l, name) < (bl, bn)) {
-                    best = Some((l, name));
-                }
-            }
-        }
+    snapshot: &Snapshot<'_>,
+    volumes: &VolumeTopology,
+    rejections: &[(usize, Status)],
+) -> Option<String> {
+    if pod.spec.as_ref().and_then(|s| s.preemption_policy.as_deref()) == Some("Never") {
+        return Some(format!("preemption: {}", message::NOT_ELIGIBLE_NEVER));
     }
-    match best {
-        Some((_, name)) => Ok(name.to_string()),
-        None => {
-            let total = nodes.len();
-            let detail: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
-            let message = if detail.is_empty() {
-                format!("0/{total} nodes are available.")
-            } else {
-                format!(
-                    "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.",
-                    detail.join(", ")
-                )
+    let mut tried = Vec::new();
+    for (index, status) in rejections {
+        if status.code == Code::Unresolvable {
+            continue;
+        }
+        tried.push(preempt_on(pod, snapshot, volumes, *index)?);
+    }
+    Some(message::preemption(snapshot.nodes.len(), tried))
+}
+
+/// Chooses a node for `pod`, or explains in Kubernetes' words why none fits.
+pub fn schedule(pod: &Pod, cluster: &Cluster<'_>, volumes: &VolumeTopology) -> Result<String, Unschedulable> {
+    let snapshot = Snapshot::new(pod, cluster);
+    let total = snapshot.nodes.len();
+    if total == 0 {
+        return Err(Unschedulable {
+            message: message::NO_NODES.into(),
+        });
+    }
+    let state = match filter::prefilter(pod, &snapshot, volumes) {
+        Ok(s) => s,
+        Err(pre) => {
+            let diagnosis = Diagnosis {
+                num_all_nodes: total,
+                prefilter_msg: Some(pre),
+                postfilter_msg: postfilter(pod, &snapshot, volumes, &[]),
+                ..Diagnosis::default()
             };
-            Err(Unschedulable { message })
+            return Err(Unschedulable {
+                message: message::fit_error(&diagnosis),
+            });
+        }
+    };
+    let mut feasible: Vec<&NodeInfo<'_>> = Vec::new();
+    let mut rejections: Vec<(usize, Status)> = Vec::new();
+    for (i, node) in snapshot.nodes.iter().enumerate() {
+        match filter::filter(pod, &state, node) {
+            None => feasible.push(node),
+            Some(status) => rejections.push((i, status)),
         }
     }
+    if !feasible.is_empty() {
+        let totals = score::total_scores(pod, &snapshot, &feasible);
+        if let Some(name) = score::pick(&feasible, &totals) {
+            return Ok(name);
+        }
+    }
+    let diagnosis = Diagnosis {
+        num_all_nodes: total,
+        postfilter_msg: postfilter(pod, &snapshot, volumes, &rejections),
+        statuses: rejections.into_iter().map(|(_, s)| s).collect(),
+        ..Diagnosis::default()
+    };
+    Err(Unschedulable {
+        message: message::fit_error(&diagnosis),
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn node(name: &str, ready: bool, labels: serde_json::Value) -> Node {
-        serde_json::from_value(json!({
-            "metadata": {"name": name, "labels": labels},
-            "status": {"conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}
-        }))
-        .expect("node")
-    }
-
-    fn pod(selector: serde_json::Value) -> Pod {
-        serde_json::from_value(
-            json!({"metadata": {"name": "p"}, "spec": {"containers": [], "nodeSelector": selector}}),
-        )
-        .expect("pod")
-    }
-
-    #[test]
-    fn picks_the_least_loaded_ready_node() {
-        let nodes = vec![
-            node("a", true, json!({})),
-            node("b", true, json!({})),
-            node("c", false, json!({})),
-        ];
-        let load = HashMap::from([("a".to_string(), 3), ("b".to_string(), 1)]);
-        assert_eq!(choose_node(&pod(json!({})), &nodes, &load), Ok("b".to_string()));
-    }
-
-    #[test]
-    fn node_selector_filters_and_explains() {
-        let nodes = vec![
-            node("a", true, json!({"zone": "x"})),
-            node("b", false, json!({"zone": "y"})),
-        ];
-        assert_eq!(
-            choose_node(&pod(json!({"zone": "x"})), &nodes, &HashMap::new()),
-            Ok("a".to_string())
-        );
-        let err = choose_node(&pod(json!({"zone": "z"})), &nodes, &HashMap::new()).expect_err("no fit");
-        assert_eq!(
-            err.message,
-            "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) were not ready. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
-        );
-    }
-
-    #[test]
-    fn no_nodes_at_all() {
-        let err = choose_node(&pod(json!({})), &[], &HashMap::new()).expect_err("no nodes");
-        assert_eq!(err.message, "0/0 nodes are available.");
-    }
-}
+mod tests;

@@ -6,6 +6,7 @@
 //! the same as applying it once.
 
 mod core;
+mod endpointslice;
 pub(crate) mod pod;
 mod statefulset;
 
@@ -32,6 +33,7 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
         ("", "Node") => core::default_node(obj),
         ("apps", "StatefulSet") => statefulset::default_statefulset(obj),
         ("storage.k8s.io", "StorageClass") => core::default_storage_class(obj),
+        ("discovery.k8s.io", "EndpointSlice") => endpointslice::default_endpoint_slice(obj),
         _ => {}
     }
 }

@@ -313,6 +313,8 @@ pub fn schema_for(group: &str, kind: &str) -> Option<&'static PatchSchema> {
         | ("storage.k8s.io", "StorageClass")
         | ("events.k8s.io", "Event")
         | ("coordination.k8s.io", "Lease")
+        | ("discovery.k8s.io", "EndpointSlice")
+        | ("node.k8s.io", "RuntimeClass")
         | ("rbac.authorization.k8s.io", "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding")
         | ("autoscaling", "Scale") => &METADATA_ONLY,
         _ => return None,

@@ -8,7 +8,9 @@
 
 mod apps;
 mod core;
+mod endpointslice;
 mod other;
+mod runtimeclass;
 mod storage;
 #[cfg(test)]
 mod tests;
@@ -150,6 +152,8 @@ fn printer_for(rt: &ResourceType) -> Printer {
         ("apps", "ControllerRevision") => apps::CONTROLLER_REVISION,
         ("autoscaling", "Scale") => apps::SCALE,
         ("coordination.k8s.io", "Lease") => other::LEASE,
+        ("discovery.k8s.io", "EndpointSlice") => endpointslice::ENDPOINT_SLICE,
+        ("node.k8s.io", "RuntimeClass") => runtimeclass::RUNTIME_CLASS,
         ("rbac.authorization.k8s.io", "RoleBinding") => other::ROLE_BINDING,
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => other::CLUSTER_ROLE_BINDING,
         _ => Printer {

@@ -6,10 +6,12 @@
 //! Per-kind rules live in the submodules; each mirrors the Kubernetes function it names.
 
 mod core;
+mod endpointslice;
 mod meta;
 pub mod names;
 mod pod;
 pub mod quantity;
+mod runtimeclass;
 mod service;
 mod statefulset;
 mod storage;
@@ -45,6 +47,8 @@ pub fn validate_create(rt: &ResourceType, obj: &Value) -> Vec<FieldError> {
         ("apps", "ControllerRevision") => statefulset::validate_controller_revision(obj),
         ("storage.k8s.io", "StorageClass") => storage::validate_storage_class(obj),
         ("coordination.k8s.io", "Lease") => core::validate_lease(obj),
+        ("discovery.k8s.io", "EndpointSlice") => endpointslice::validate_endpoint_slice(obj),
+        ("node.k8s.io", "RuntimeClass") => runtimeclass::validate_runtime_class(obj),
         ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => core::validate_rbac_rules(obj),
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
             core::validate_rbac_binding(obj)
@@ -76,6 +80,8 @@ pub fn validate_update(rt: &ResourceType, new: &Value, old: &Value) -> Vec<Field
         ("apps", "ControllerRevision") => statefulset::validate_controller_revision_update(new, old),
         ("storage.k8s.io", "StorageClass") => storage::validate_storage_class_update(new, old),
         ("coordination.k8s.io", "Lease") => core::validate_lease(new),
+        ("discovery.k8s.io", "EndpointSlice") => endpointslice::validate_endpoint_slice_update(new, old),
+        ("node.k8s.io", "RuntimeClass") => runtimeclass::validate_runtime_class_update(new, old),
         ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => core::validate_rbac_rules(new),
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
             let mut e = core::validate_rbac_binding(new);

@@ -270,11 +270,19 @@ pub struct Berth {
     child: Option<Child>,
     token: String,
     test: String,
+    /// Extra `berth server` flags.
+    flags: Vec<String>,
 }
 
 impl Berth {
-    /// Starts a server on a fresh data directory and waits until it is ready.
+    /// Starts a server (simulated runtime) on a fresh data directory and waits until it is ready.
     pub fn start() -> Berth {
+        Berth::start_with(&[])
+    }
+
+    /// Starts a server with extra `berth server` flags (`--runtime sim` unless they name a
+    /// runtime) and waits until it is ready.
+    pub fn start_with(flags: &[&str]) -> Berth {
         let dir = tempfile::Builder::new()
             .prefix("berth-e2e-")
             .tempdir()
@@ -289,6 +297,7 @@ impl Berth {
             child: None,
             token: String::new(),
             test,
+            flags: flags.iter().map(|f| f.to_string()).collect(),
         };
         berth.boot(None);
         berth
@@ -327,6 +336,12 @@ impl Berth {
             .arg(self.data_dir())
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            .args(if self.flags.iter().any(|f| f.starts_with("--runtime")) {
+                &[][..]
+            } else {
+                &["--runtime", "sim"][..]
+            })
+            .args(&self.flags)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(log)
@@ -572,6 +587,15 @@ impl Berth {
 impl Drop for Berth {
     fn drop(&mut self) {
         self.kill9();
+        // Pods of the host runtime outlive the server by design: stop them and remove
+        // their network namespace.
+        let _ = Command::new(berth_bin())
+            .arg("reset")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         if thread::panicking() {
             eprintln!("[{}] {}", self.test, self.log_report());
             if let Some(dir) = self.dir.take() {

@@ -2,7 +2,9 @@
 
 mod controllers;
 mod kubeconfig;
+mod reset;
 mod server;
+mod shim;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +22,11 @@ enum Command {
     Server(server::ServerArgs),
     /// Run the controllers and the scheduler against a remote API server.
     Controllers(controllers::ControllersArgs),
+    /// Stop every pod of a server's host-runtime nodes and remove their network.
+    Reset(reset::ResetArgs),
+    /// A pod sandbox or container shim (started by node agents).
+    #[command(hide = true)]
+    Shim(shim::ShimArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -27,5 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Server(args) => server::run(args),
         Command::Controllers(args) => controllers::run(args),
+        Command::Reset(args) => reset::run(args),
+        Command::Shim(args) => shim::run(args),
     }
 }

@@ -18,8 +18,9 @@ pub struct ServerArgs {
     /// Address of the HTTPS API listener.
     #[arg(long, default_value = "127.0.0.1:6443")]
     listen: SocketAddr,
-    /// Container runtime of the in-process node agents (`sim`: simulated, no processes).
-    #[arg(long, value_enum, default_value_t = Runtime::Sim)]
+    /// Container runtime of the in-process node agents (`host`: real processes in Linux
+    /// namespaces, needs root; `sim`: simulated, no processes).
+    #[arg(long, value_enum, default_value_t = Runtime::Host)]
     runtime: Runtime,
     /// Number of in-process node agents.
     #[arg(long, default_value_t = 1)]
@@ -36,6 +37,8 @@ pub struct ServerArgs {
 /// Container runtimes an in-process node agent can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Runtime {
+    /// Real processes in their own namespaces, run from the host's filesystem.
+    Host,
     /// Simulated: containers start instantly, readiness steered by annotations.
     Sim,
 }
@@ -64,7 +67,10 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
     let state = Arc::new(ApiState::new(
         Arc::new(store),
         Arc::new(authenticator),
-        ApiStateOptions::default(),
+        ApiStateOptions {
+            node_stream_token: pki.admin_token.clone(),
+            ..ApiStateOptions::default()
+        },
     ));
     let router = berth_apiserver::router(state.clone());
     let system = UserInfo {
@@ -90,12 +96,26 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         tokio::spawn(berth_controllers::run_all(client.clone()));
         tokio::spawn(berth_scheduler::binder::run(client.clone()));
     }
+    let node_runtime = node_runtime(&args).await?;
     for i in 0..args.nodes.max(1) {
         let zone = (!args.zones.is_empty()).then(|| args.zones[usize::from(i) % args.zones.len()].clone());
         let cfg = berth_node::AgentConfig {
             node_name: format!("node-{}", i + 1),
             zone,
             pod_subnet: i,
+            stream_token: pki.admin_token.clone(),
+            volume_root: args
+                .data_dir
+                .join("nodes")
+                .join(format!("node-{}", i + 1))
+                .join("volumes"),
+            runtime: match &node_runtime {
+                None => berth_node::NodeRuntime::Sim,
+                Some(base) => berth_node::NodeRuntime::Host(berth_node::HostSettings {
+                    root: base.root.join(format!("node-{}", i + 1)),
+                    ..base.clone()
+                }),
+            },
         };
         let runtime = args.runtime;
         let client = client.clone();
@@ -124,6 +144,29 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
     }
     Ok(())
+}
+
+/// The host runtime's shared settings (`None` for the simulated runtime): the pod network's
+/// namespace is created here, once per server.
+async fn node_runtime(args: &ServerArgs) -> anyhow::Result<Option<berth_node::HostSettings>> {
+    if args.runtime != Runtime::Host {
+        return Ok(None);
+    }
+    let data_dir = args
+        .data_dir
+        .canonicalize()
+        .with_context(|| format!("resolving {}", args.data_dir.display()))?;
+    let namespace = berth_node::host::network::namespace_name(&data_dir);
+    berth_node::host::network::ensure_namespace(&namespace)
+        .await
+        .context("creating the pod network (the host runtime needs root; pass --runtime sim to simulate pods instead)")?;
+    let berth_exe = std::env::current_exe().context("finding the berth binary")?;
+    Ok(Some(berth_node::HostSettings {
+        root: data_dir.join("nodes"),
+        network_namespace: namespace,
+        masked: vec![data_dir],
+        berth_exe,
+    }))
 }
 
 mod bootstrap {
@@ -170,6 +213,43 @@ mod bootstrap {
         }
     }
 
+    /// The StorageClass `standard` (Berth's node-local `dir` volumes, the default class), created
+    /// only when the cluster has no StorageClass at all, so a deleted or replaced default stays so.
+    async fn default_storage_class(router: &axum::Router) -> anyhow::Result<()> {
+        let collection = "/apis/storage.k8s.io/v1/storageclasses";
+        let list = Request::builder()
+            .method(Method::GET)
+            .uri(collection)
+            .body(Body::empty())?;
+        let resp = router.clone().oneshot(list).await?;
+        anyhow::ensure!(
+            resp.status() == StatusCode::OK,
+            "listing StorageClasses: HTTP {}",
+            resp.status()
+        );
+        let body = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024).await?;
+        let items = serde_json::from_slice::<Value>(&body)?["items"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if items > 0 {
+            return Ok(());
+        }
+        let class = json!({
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "standard",
+                         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "berth.dev/local",
+            "parameters": {"driver": "dir"},
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "allowVolumeExpansion": true,
+        });
+        if ensure(router, collection, class).await? {
+            tracing::info!(class = "standard", "created the default StorageClass");
+        }
+        Ok(())
+    }
+
     pub async fn run(router: &axum::Router, api: SocketAddr) -> anyhow::Result<()> {
         for ns in NAMESPACES {
             let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
@@ -177,6 +257,7 @@ mod bootstrap {
                 tracing::info!(namespace = ns, "created namespace");
             }
         }
+        default_storage_class(router).await?;
         let labels = json!({"component": "apiserver", "provider": "kubernetes"});
         let service = json!({
             "apiVersion": "v1", "kind": "Service",

@@ -1,0 +1,235 @@
+//! The PV controller's kube-rs shell: reflectors over volumes, claims, classes, nodes and pods
+//! feed one loop that, on every change (and every 15 seconds, Kubernetes' resync period),
+//! syncs every volume and then every claim (oldest first) through [`super::plan`] and runs the
+//! plans.
+//!
+//! Guarantees: every write is a `PUT` carrying the `resourceVersion` the decision was made on,
+//! so a decision on stale state fails with a conflict and is re-planned on the next pass; after
+//! each successful write the pass's snapshot is updated, so later decisions of the same pass
+//! see it (Kubernetes' `storeVolumeUpdate`/`storeClaimUpdate`). Events are recorded once per
+//! object, reason and message for the life of the process (Kubernetes' recorder aggregates
+//! repeats into a count instead).
+
+use super::COMPONENT;
+use super::plan::{Action, World, claim_key, sync_claim, sync_volume};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::api::{Api, PostParams};
+use kube::runtime::reflector::Store;
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Client, Resource, ResourceExt};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// Kubernetes' `--pvclaimbinder-sync-period` default.
+const RESYNC: Duration = Duration::from_secs(15);
+
+fn watch_into<K>(client: &Client, tx: tokio::sync::mpsc::UnboundedSender<()>) -> Store<K>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store::<K>();
+    let stream = reflector(
+        writer,
+        watcher(Api::<K>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects()
+    .map(|_| ());
+    tokio::spawn(stream.for_each(move |()| {
+        let _ = tx.send(());
+        async {}
+    }));
+    store
+}
+
+fn snapshot(
+    volumes: &Store<PersistentVolume>,
+    claims: &Store<PersistentVolumeClaim>,
+    classes: &Store<StorageClass>,
+    nodes: &Store<Node>,
+    pods: &Store<Pod>,
+) -> World {
+    World {
+        volumes: volumes
+            .state()
+            .iter()
+            .map(|v| (v.name_any(), (**v).clone()))
+            .collect(),
+        claims: claims
+            .state()
+            .iter()
+            .map(|c| {
+                (
+                    claim_key(&c.namespace().unwrap_or_default(), &c.name_any()),
+                    (**c).clone(),
+                )
+            })
+            .collect(),
+        classes: classes
+            .state()
+            .iter()
+            .map(|c| (c.name_any(), (**c).clone()))
+            .collect(),
+        nodes: nodes
+            .state()
+            .iter()
+            .map(|n| (n.name_any(), (**n).clone()))
+            .collect(),
+        pods: pods.state().iter().map(|p| (**p).clone()).collect(),
+    }
+}
+
+/// Runs the controller until the client's server goes away.
+pub async fn run(client: Client) {
+    let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let volumes = watch_into::<PersistentVolume>(&client, tx.clone());
+    let claims = watch_into::<PersistentVolumeClaim>(&client, tx.clone());
+    let classes = watch_into::<StorageClass>(&client, tx.clone());
+    let nodes = watch_into::<Node>(&client, tx.clone());
+    let pods = watch_into::<Pod>(&client, tx.clone());
+    drop(tx);
+    let mut emitted: HashSet<(String, &'static str, String)> = HashSet::new();
+    let mut resync = tokio::time::interval(RESYNC);
+    loop {
+        tokio::select! {
+            change = changes.recv() => if change.is_none() { return },
+            _ = resync.tick() => {}
+        }
+        while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(10), changes.recv()).await {}
+        let ready = [
+            volumes.wait_until_ready().await.is_ok(),
+            claims.wait_until_ready().await.is_ok(),
+            classes.wait_until_ready().await.is_ok(),
+            nodes.wait_until_ready().await.is_ok(),
+            pods.wait_until_ready().await.is_ok(),
+        ];
+        if ready.contains(&false) {
+            continue;
+        }
+        let mut world = snapshot(&volumes, &claims, &classes, &nodes, &pods);
+        sync_all(&client, &mut world, &mut emitted).await;
+    }
+}
+
+/// One pass: every volume, then every claim (oldest first).
+async fn sync_all(client: &Client, world: &mut World, emitted: &mut HashSet<(String, &'static str, String)>) {
+    let names: Vec<String> = world.volumes.keys().cloned().collect();
+    for name in names {
+        let Some(volume) = world.volumes.get(&name).cloned() else {
+            continue;
+        };
+        let plan = sync_volume(&volume, world, k8s_openapi::jiff::Timestamp::now());
+        run_plan(client, plan.actions, world, emitted).await;
+        if let Some(e) = plan.error {
+            tracing::debug!(volume = %name, error = %e, "volume sync failed");
+        }
+    }
+    let mut keys: Vec<(Option<k8s_openapi::jiff::Timestamp>, String)> = world
+        .claims
+        .iter()
+        .map(|(k, c)| (c.metadata.creation_timestamp.as_ref().map(|t| t.0), k.clone()))
+        .collect();
+    keys.sort();
+    for (_, key) in keys {
+        let Some(claim) = world.claims.get(&key).cloned() else {
+            continue;
+        };
+        let plan = sync_claim(&claim, world, k8s_openapi::jiff::Timestamp::now());
+        run_plan(client, plan.actions, world, emitted).await;
+        if let Some(e) = plan.error {
+            tracing::debug!(claim = %key, error = %e, "claim sync failed");
+        }
+    }
+}
+
+/// Runs the actions in order, stopping at the first failed write.
+async fn run_plan(
+    client: &Client,
+    actions: Vec<Action>,
+    world: &mut World,
+    emitted: &mut HashSet<(String, &'static str, String)>,
+) {
+    let pp = PostParams::default();
+    // resourceVersions written earlier in this plan, by object key.
+    let mut written: HashMap<String, Option<String>> = HashMap::new();
+    for action in actions {
+        let result = match action {
+            Action::UpdateVolume(mut v) => {
+                let key = format!("pv/{}", v.name_any());
+                if let Some(rv) = written.get(&key) {
+                    v.metadata.resource_version = rv.clone();
+                }
+                let api: Api<PersistentVolume> = Api::all(client.clone());
+                api.replace(&v.name_any(), &pp, &v).await.map(|new| {
+                    written.insert(key, new.metadata.resource_version.clone());
+                    world.volumes.insert(new.name_any(), new);
+                })
+            }
+            Action::UpdateVolumeStatus(mut v) => {
+                let key = format!("pv/{}", v.name_any());
+                if let Some(rv) = written.get(&key) {
+                    v.metadata.resource_version = rv.clone();
+                }
+                let api: Api<PersistentVolume> = Api::all(client.clone());
+                api.replace_status(&v.name_any(), &pp, &v).await.map(|new| {
+                    written.insert(key, new.metadata.resource_version.clone());
+                    world.volumes.insert(new.name_any(), new);
+                })
+            }
+            Action::UpdateClaim(mut c) => {
+                let ns = c.namespace().unwrap_or_default();
+                let key = format!("pvc/{ns}/{}", c.name_any());
+                if let Some(rv) = written.get(&key) {
+                    c.metadata.resource_version = rv.clone();
+                }
+                let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+                api.replace(&c.name_any(), &pp, &c).await.map(|new| {
+                    written.insert(key, new.metadata.resource_version.clone());
+                    world.claims.insert(claim_key(&ns, &new.name_any()), new);
+                })
+            }
+            Action::UpdateClaimStatus(mut c) => {
+                let ns = c.namespace().unwrap_or_default();
+                let key = format!("pvc/{ns}/{}", c.name_any());
+                if let Some(rv) = written.get(&key) {
+                    c.metadata.resource_version = rv.clone();
+                }
+                let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
+                api.replace_status(&c.name_any(), &pp, &c).await.map(|new| {
+                    written.insert(key, new.metadata.resource_version.clone());
+                    world.claims.insert(claim_key(&ns, &new.name_any()), new);
+                })
+            }
+            Action::Event(ev) => {
+                let uid = ev.regarding.uid.clone().unwrap_or_default();
+                if emitted.insert((uid, ev.reason, ev.message.clone())) {
+                    let r = crate::recorder::record(
+                        client,
+                        COMPONENT,
+                        &ev.regarding,
+                        ev.type_,
+                        ev.reason,
+                        &ev.message,
+                    )
+                    .await;
+                    if let Err(e) = r {
+                        tracing::debug!(reason = ev.reason, error = %e, "recording an event failed");
+                    }
+                }
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "volume controller write failed; will re-plan");
+            return;
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The host runtime: pods as real processes in their own namespaces, driven by the real
+//! kubectl. Results are read back through `hostPath` volumes the test owns and through the
+//! pods' status, so each check sees what the container really did.
+
+use crate::harness::{Berth, wait_for, wait_for_value};
+use serde_json::Value;
+use std::time::Duration;
+
+fn host() -> Berth {
+    Berth::start_with(&["--runtime", "host"])
+}
+
+fn container_status(k: &Berth, pod: &str) -> Value {
+    k.get_json(&["pod", pod])
+        .pointer("/status/containerStatuses/0")
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn wait_ready(k: &Berth, pod: &str, timeout: Duration) {
+    wait_for(&format!("pod {pod} Ready"), timeout, || {
+        k.jsonpath(&["pod", pod], "{.status.conditions[?(@.type=='Ready')].status}") == "True"
+    });
+}
+
+#[test]
+fn a_pod_runs_isolated_with_its_own_hostname_network_and_files() {
+    let k = host();
+    let out = k.scratch("out");
+    std::fs::create_dir_all(&out).unwrap();
+    k.apply_ok(&format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: isolated, labels: {{app: iso}}}}
+spec:
+  hostname: web-0
+  subdomain: web
+  containers:
+  - name: app
+    image: debian:bookworm
+    command: ["sh", "-c"]
+    args:
+    - |
+      hostname > /out/hostname
+      cat /etc/hosts > /out/hosts
+      cat /etc/resolv.conf > /out/resolv
+      echo "$POD_NAME $POD_IP $GREETING" > /out/env
+      echo $$$$ > /out/pid
+      touch /scratch/mine && ls /scratch > /out/scratch
+      ls {data} > /out/data 2>&1 || echo hidden > /out/data
+      touch /usr/berth-was-here 2>/out/usr-write || true
+      exec sleep 3600
+    env:
+    - {{name: POD_NAME, valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}}}
+    - {{name: POD_IP, valueFrom: {{fieldRef: {{fieldPath: status.podIP}}}}}}
+    - {{name: GREETING, value: "hello $(POD_NAME)"}}
+    volumeMounts:
+    - {{name: out, mountPath: /out}}
+    - {{name: scratch, mountPath: /scratch}}
+  volumes:
+  - {{name: out, hostPath: {{path: {out}}}}}
+  - {{name: scratch, emptyDir: {{}}}}
+"#,
+        out = out.display(),
+        data = k.data_dir().display(),
+    ));
+    wait_ready(&k, "isolated", Duration::from_secs(30));
+    let pod = k.get_json(&["pod", "isolated"]);
+    let ip = pod.pointer("/status/podIP").and_then(Value::as_str).unwrap().to_string();
+    assert!(ip.starts_with("10.244.0."), "pod IP {ip}");
+    assert_eq!(pod.pointer("/status/phase"), Some(&"Running".into()));
+    let read = |name: &str| -> String {
+        wait_for_value(&format!("/out/{name}"), Duration::from_secs(10), || {
+            std::fs::read_to_string(out.join(name)).ok().filter(|s| !s.is_empty())
+        })
+    };
+    assert_eq!(read("hostname").trim(), "web-0");
+    assert!(read("hosts").contains(&format!("{ip}\tweb-0.web.default.svc.cluster.local\tweb-0")));
+    assert!(read("resolv").contains("search default.svc.cluster.local svc.cluster.local cluster.local"));
+    assert_eq!(read("env").trim(), format!("isolated {ip} hello isolated"));
+    // PID 1 of its own PID namespace.
+    assert_eq!(read("pid").trim(), "1");
+    assert_eq!(read("scratch").trim(), "mine");
+    // The server's data directory (other pods' volumes) is hidden from containers.
+    assert!(!read("data").contains("store.db"), "data dir visible: {}", read("data"));
+    // Writes to the host's directories land in the container's own layer.
+    wait_for("the /usr write attempt", Duration::from_secs(10), || out.join("usr-write").exists());
+    assert!(!std::path::Path::new("/usr/berth-was-here").exists());
+}
+
+#[test]
+fn a_killed_process_restarts_and_a_crashing_one_backs_off() {
+    let k = host();
+    let marker = format!("berth-e2e-restart-{}", std::process::id());
+    k.apply_ok(&format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: restarts}}
+spec:
+  containers:
+  - name: app
+    image: debian:bookworm
+    command: ["sh", "-c", "echo run; sleep 3600; : {marker}"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: crasher}}
+spec:
+  containers:
+  - name: app
+    image: debian:bookworm
+    command: ["sh", "-c", "echo crashing; exit 3"]
+"#
+    ));
+    wait_ready(&k, "restarts", Duration::from_secs(30));
+    let killed = std::process::Command::new("pkill")
+        .args(["-KILL", "-f", &format!("sh -c echo run; sleep 3600; : {marker}")])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "no process to kill");
+    let status = wait_for_value("a restart", Duration::from_secs(30), || {
+        let s = container_status(&k, "restarts");
+        (s["restartCount"] == 1 && s["state"]["running"].is_object()).then_some(s)
+    });
+    assert_eq!(status["lastState"]["terminated"]["exitCode"], 137);
+    assert_eq!(status["lastState"]["terminated"]["reason"], "Error");
+
+    let status = wait_for_value("CrashLoopBackOff", Duration::from_secs(40), || {
+        let s = container_status(&k, "crasher");
+        (s["state"]["waiting"]["reason"] == "CrashLoopBackOff").then_some(s)
+    });
+    assert!(status["restartCount"].as_i64().unwrap() >= 1);
+    assert_eq!(status["lastState"]["terminated"]["exitCode"], 3);
+    let table = k.kubectl_ok(&["get", "pod", "crasher"]);
+    assert!(table.contains("CrashLoopBackOff"), "{table}");
+}
+
+#[test]
+fn a_readiness_probe_holds_back_the_next_ordinal() {
+    let k = host();
+    let gate = k.scratch("gate");
+    std::fs::create_dir_all(&gate).unwrap();
+    k.apply_ok(&format!(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {{name: web}}
+spec: {{clusterIP: None, selector: {{app: web}}, ports: [{{port: 80}}]}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {{name: web}}
+spec:
+  serviceName: web
+  replicas: 2
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers:
+      - name: app
+        image: debian:bookworm
+        command: ["sleep", "3600"]
+        readinessProbe:
+          exec: {{command: ["sh", "-c", "test -e /gate/$(hostname)"]}}
+          periodSeconds: 1
+        volumeMounts: [{{name: gate, mountPath: /gate}}]
+      volumes:
+      - {{name: gate, hostPath: {{path: {gate}}}}}
+"#,
+        gate = gate.display()
+    ));
+    wait_for("web-0 Running", Duration::from_secs(30), || {
+        k.jsonpath(&["pod", "web-0"], "{.status.phase}") == "Running"
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        k.kubectl(&["get", "pod", "web-1"]).stdout.is_empty(),
+        "web-1 was created before web-0 was Ready"
+    );
+    let ready = k.jsonpath(&["pod", "web-0"], "{.status.conditions[?(@.type=='Ready')].status}");
+    assert_eq!(ready, "False");
+    std::fs::write(gate.join("web-0"), b"").unwrap();
+    wait_ready(&k, "web-0", Duration::from_secs(20));
+    wait_for("web-1 created", Duration::from_secs(20), || k.kubectl(&["get", "pod", "web-1"]).success());
+}
+
+#[test]
+fn deleting_a_pod_runs_its_sigterm_handler_within_the_grace_period() {
+    let k = host();
+    let out = k.scratch("term");
+    std::fs::create_dir_all(&out).unwrap();
+    k.apply_ok(&format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: graceful}}
+spec:
+  terminationGracePeriodSeconds: 20
+  containers:
+  - name: app
+    image: debian:bookworm
+    command: ["sh", "-c", "trap 'echo term > /out/signal; exit 0' TERM; while true; do sleep 0.2; done"]
+    volumeMounts: [{{name: out, mountPath: /out}}]
+  volumes:
+  - {{name: out, hostPath: {{path: {out}}}}}
+"#,
+        out = out.display()
+    ));
+    wait_ready(&k, "graceful", Duration::from_secs(30));
+    k.kubectl_ok(&["delete", "pod", "graceful", "--wait=false"]);
+    wait_for("the pod gone", Duration::from_secs(25), || k.is_gone(&["pod", "graceful"]));
+    assert_eq!(std::fs::read_to_string(out.join("signal")).unwrap().trim(), "term");
+}
+
+#[test]
+fn pods_keep_running_across_a_server_restart() {
+    let mut k = host();
+    let out = k.scratch("restart");
+    std::fs::create_dir_all(&out).unwrap();
+    k.apply_ok(&format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: survivor}}
+spec:
+  containers:
+  - name: app
+    image: debian:bookworm
+    command: ["sh", "-c", "date +%s%N > /out/started; exec sleep 3600"]
+    volumeMounts: [{{name: out, mountPath: /out}}]
+  volumes:
+  - {{name: out, hostPath: {{path: {out}}}}}
+"#,
+        out = out.display()
+    ));
+    wait_ready(&k, "survivor", Duration::from_secs(30));
+    let before = container_status(&k, "survivor");
+    let started = std::fs::read_to_string(out.join("started")).unwrap();
+    k.kill9();
+    k.restart();
+    std::thread::sleep(Duration::from_secs(3));
+    wait_ready(&k, "survivor", Duration::from_secs(30));
+    let after = container_status(&k, "survivor");
+    assert_eq!(after["containerID"], before["containerID"]);
+    assert_eq!(after["restartCount"], 0);
+    assert_eq!(std::fs::read_to_string(out.join("started")).unwrap(), started);
+}

@@ -1,0 +1,146 @@
+//! The scheduler's view of the cluster for one decision: every node with its effective taints,
+//! allocatable resources and the pods placed on it (bound or assumed), plus namespace labels.
+
+use crate::selectors::Labels;
+use k8s_openapi::api::core::v1::{Node, Pod, Taint};
+use std::collections::BTreeMap;
+
+/// The taint the node lifecycle controller puts on a node whose `Ready` condition is `False`.
+pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
+/// The taint the node lifecycle controller puts on a node whose `Ready` condition is `Unknown`.
+pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+/// The taint that stands for `spec.unschedulable`.
+pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+
+/// A pod on a node: bound (`spec.nodeName`) or assumed by the scheduler before its binding
+/// shows up in the watch.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a> {
+    /// The node the pod runs on, or is assumed to.
+    pub node: &'a str,
+    /// The pod.
+    pub pod: &'a Pod,
+}
+
+/// Everything placement reads besides the pod itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Cluster<'a> {
+    /// All nodes.
+    pub nodes: &'a [Node],
+    /// Pods bound or assumed to nodes.
+    pub placed: &'a [Placed<'a>],
+    /// Labels of each namespace (for `namespaceSelector` in pod affinity terms).
+    pub namespace_labels: &'a BTreeMap<String, Labels>,
+}
+
+/// One node as the filters see it.
+#[derive(Debug, Clone)]
+pub struct NodeInfo<'a> {
+    /// The node object.
+    pub node: &'a Node,
+    /// `metadata.name`.
+    pub name: &'a str,
+    /// `metadata.labels`.
+    pub labels: Labels,
+    /// `spec.taints` plus the readiness taint the node lifecycle controller would add.
+    pub taints: Vec<Taint>,
+    /// The non-terminated pods on the node (the incoming pod excluded).
+    pub pods: Vec<&'a Pod>,
+}
+
+/// The snapshot one scheduling decision works on.
+#[derive(Debug, Clone)]
+pub struct Snapshot<'a> {
+    /// Every node, sorted by name.
+    pub nodes: Vec<NodeInfo<'a>>,
+    /// Labels of each namespace.
+    pub namespace_labels: &'a BTreeMap<String, Labels>,
+}
+
+fn ready_status(node: &Node) -> &str {
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
+        .map_or("Unknown", |c| c.status.as_str())
+}
+
+/// The node's taints as the scheduler would find them once the node lifecycle controller ran:
+/// a node that is not Ready carries `not-ready` (condition `False`) or `unreachable` (anything
+/// else) with effect `NoSchedule`, unless it already has that taint.
+pub fn effective_taints(node: &Node) -> Vec<Taint> {
+    let mut taints = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.clone())
+        .unwrap_or_default();
+    let implied = match ready_status(node) {
+        "True" => None,
+        "False" => Some(TAINT_NOT_READY),
+        _ => Some(TAINT_UNREACHABLE),
+    };
+    if let Some(key) = implied
+        && !taints.iter().any(|t| t.key == key && t.effect == "NoSchedule")
+    {
+        taints.push(Taint {
+            key: key.to_string(),
+            effect: "NoSchedule".into(),
+            ..Taint::default()
+        });
+    }
+    taints
+}
+
+/// Whether a pod has finished (`Succeeded` or `Failed`): the scheduler's cache drops those.
+pub fn is_terminal(pod: &Pod) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// Whether two pod objects are the same pod (same UID, else same namespace and name).
+pub fn same_pod(a: &Pod, b: &Pod) -> bool {
+    match (&a.metadata.uid, &b.metadata.uid) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.metadata.namespace == b.metadata.namespace && a.metadata.name == b.metadata.name,
+    }
+}
+
+impl<'a> Snapshot<'a> {
+    /// Builds the snapshot for scheduling `pod`.
+    pub fn new(pod: &Pod, cluster: &Cluster<'a>) -> Snapshot<'a> {
+        let mut nodes: Vec<NodeInfo<'a>> = cluster
+            .nodes
+            .iter()
+            .map(|node| NodeInfo {
+                node,
+                name: node.metadata.name.as_deref().unwrap_or(""),
+                labels: node.metadata.labels.clone().unwrap_or_default(),
+                taints: effective_taints(node),
+                pods: Vec::new(),
+            })
+            .collect();
+        nodes.sort_by(|a, b| a.name.cmp(b.name));
+        for placed in cluster.placed {
+            if is_terminal(placed.pod) || same_pod(placed.pod, pod) {
+                continue;
+            }
+            if let Ok(i) = nodes.binary_search_by(|n| n.name.cmp(placed.node)) {
+                nodes[i].pods.push(placed.pod);
+            }
+        }
+        Snapshot {
+            nodes,
+            namespace_labels: cluster.namespace_labels,
+        }
+    }
+
+    /// The node named `name`.
+    pub fn node(&self, name: &str) -> Option<&NodeInfo<'a>> {
+        self.nodes
+            .binary_search_by(|n| n.name.cmp(name))
+            .ok()
+            .map(|i| &self.nodes[i])
+    }
+}
