@@ -82,7 +82,11 @@ impl AssumedPods {
             let Some(pod) = live.get(k) else {
                 return false;
             };
-            let ttl = if a.waiting_for_volumes { VOLUME_WAIT_TTL } else { BOUND_TTL };
+            let ttl = if a.waiting_for_volumes {
+                VOLUME_WAIT_TTL
+            } else {
+                BOUND_TTL
+            };
             bound_node(pod).is_none()
                 && pod.metadata.deletion_timestamp.is_none()
                 && now.duration_since(a.since) < ttl

@@ -84,7 +84,11 @@ pub fn waits_for_us(pod: &Pod) -> bool {
     let gated = spec
         .and_then(|s| s.scheduling_gates.as_ref())
         .is_some_and(|g| !g.is_empty());
-    unbound && ours && !gated && !crate::snapshot::is_terminal(pod) && pod.metadata.deletion_timestamp.is_none()
+    unbound
+        && ours
+        && !gated
+        && !crate::snapshot::is_terminal(pod)
+        && pod.metadata.deletion_timestamp.is_none()
 }
 
 /// The scheduling queue's order (`PrioritySort`): higher priority first, then older first,
@@ -107,14 +111,23 @@ fn pod_key(pod: &Pod) -> String {
 
 fn watch<K>(client: &Client) -> (Store<K>, BoxStream<'static, ()>)
 where
-    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
 {
     let (store, writer) = reflector::store::<K>();
-    let stream = reflector(writer, watcher(Api::<K>::all(client.clone()), watcher::Config::default()))
-        .default_backoff()
-        .touched_objects()
-        .map(|_| ())
-        .boxed();
+    let stream = reflector(
+        writer,
+        watcher(Api::<K>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects()
+    .map(|_| ())
+    .boxed();
     (store, stream)
 }
 
@@ -222,8 +235,11 @@ impl Binder {
                     Some((node, p.clone()))
                 })
                 .collect();
-            let assumed: Vec<(String, Arc<Pod>)> =
-                self.assumed.iter().map(|a| (a.node.clone(), a.pod.clone())).collect();
+            let assumed: Vec<(String, Arc<Pod>)> = self
+                .assumed
+                .iter()
+                .map(|a| (a.node.clone(), a.pod.clone()))
+                .collect();
             let placed: Vec<Placed<'_>> = bound
                 .iter()
                 .chain(assumed.iter())
@@ -332,7 +348,10 @@ fn decide(
             .filter(|n| n.metadata.name.as_deref() == Some(name.as_str()))
             .cloned()
             .collect();
-        let narrowed = Cluster { nodes: &only, ..*cluster };
+        let narrowed = Cluster {
+            nodes: &only,
+            ..*cluster
+        };
         if !only.is_empty()
             && let Ok(node) = schedule(pod, &narrowed, topology)
         {
@@ -390,13 +409,17 @@ async fn report_unschedulable(
         "message": why.message, "lastProbeTime": null,
         "lastTransitionTime": k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
     }]}});
-    api.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Strategic(status))
-        .await
-        .map_err(|source| BinderError::Api {
-            action: "setting PodScheduled=False",
-            pod: pod_key(pod),
-            source,
-        })?;
+    api.patch_status(
+        &pod.name_any(),
+        &PatchParams::default(),
+        &Patch::Strategic(status),
+    )
+    .await
+    .map_err(|source| BinderError::Api {
+        action: "setting PodScheduled=False",
+        pod: pod_key(pod),
+        source,
+    })?;
     let event = Event {
         type_: EventType::Warning,
         reason: "FailedScheduling".into(),

@@ -115,7 +115,11 @@ pub fn total_scores(pod: &Pod, snapshot: &Snapshot<'_>, feasible: &[&NodeInfo<'_
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let balanced = if balance_applies { balanced_allocation(&actual, n) } else { 0 };
+            let balanced = if balance_applies {
+                balanced_allocation(&actual, n)
+            } else {
+                0
+            };
             3 * taint[i]
                 + 2 * affinity[i]
                 + least_allocated(&non_zero, n)

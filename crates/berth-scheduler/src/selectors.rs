@@ -2,7 +2,9 @@
 //! (`LabelSelectorAsSelector`), `NodeSelectorTerm`s (`nodeaffinity.NodeSelector`) and
 //! `TopologySelectorTerm`s (`MatchTopologySelectorTerms`).
 
-use k8s_openapi::api::core::v1::{NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, TopologySelectorTerm};
+use k8s_openapi::api::core::v1::{
+    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, TopologySelectorTerm,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::BTreeMap;
 
@@ -50,7 +52,11 @@ pub fn requirement_matches(req: &NodeSelectorRequirement, labels: &Labels) -> bo
             let (Some(Ok(have)), Ok(bound)) = (value.map(|v| v.parse::<i64>()), bound.parse::<i64>()) else {
                 return false;
             };
-            if req.operator == "Gt" { have > bound } else { have < bound }
+            if req.operator == "Gt" {
+                have > bound
+            } else {
+                have < bound
+            }
         }
         _ => false,
     }

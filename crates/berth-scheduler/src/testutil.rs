@@ -1,7 +1,7 @@
 //! Builders for unit tests: nodes, pods and storage objects from compact JSON.
 
-use crate::snapshot::{Cluster, Placed, Snapshot};
 use crate::selectors::Labels;
+use crate::snapshot::{Cluster, Placed, Snapshot};
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use serde_json::{Value, json};
@@ -110,7 +110,11 @@ impl World {
 
     /// Calls `f` with the cluster.
     pub fn cluster<R>(&self, f: impl FnOnce(&Cluster<'_>) -> R) -> R {
-        let placed: Vec<Placed<'_>> = self.pods.iter().map(|(n, p)| Placed { node: n, pod: p }).collect();
+        let placed: Vec<Placed<'_>> = self
+            .pods
+            .iter()
+            .map(|(n, p)| Placed { node: n, pod: p })
+            .collect();
         let c = Cluster {
             nodes: &self.nodes,
             placed: &placed,

@@ -163,7 +163,11 @@ pub fn pod_claims(pod: &Pod) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn storage(list: Option<&std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>) -> i128 {
+fn storage(
+    list: Option<
+        &std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+    >,
+) -> i128 {
     list.and_then(|l| l.get("storage"))
         .and_then(|q| quantity::parse(&q.0))
         .map_or(0, |q| q.0)
@@ -202,17 +206,26 @@ pub fn volume_fits_claim(claim: &PersistentVolumeClaim, pv: &PersistentVolume) -
     }
     let cspec = claim.spec.as_ref();
     let pspec = pv.spec.as_ref();
-    let requested = storage(cspec.and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref()));
+    let requested = storage(
+        cspec
+            .and_then(|s| s.resources.as_ref())
+            .and_then(|r| r.requests.as_ref()),
+    );
     let capacity = storage(pspec.and_then(|s| s.capacity.as_ref()));
     let mode = |m: Option<&String>| m.map_or("Filesystem", String::as_str).to_string();
     let modes_ok = cspec
         .and_then(|s| s.access_modes.as_ref())
         .into_iter()
         .flatten()
-        .all(|m| pspec.and_then(|s| s.access_modes.as_ref()).is_some_and(|pm| pm.contains(m)));
+        .all(|m| {
+            pspec
+                .and_then(|s| s.access_modes.as_ref())
+                .is_some_and(|pm| pm.contains(m))
+        });
     volume_class(pv) == claim_class(claim)
         && capacity >= requested
-        && mode(cspec.and_then(|s| s.volume_mode.as_ref())) == mode(pspec.and_then(|s| s.volume_mode.as_ref()))
+        && mode(cspec.and_then(|s| s.volume_mode.as_ref()))
+            == mode(pspec.and_then(|s| s.volume_mode.as_ref()))
         && modes_ok
         && selector_matches(claim, pv)
 }
@@ -225,9 +238,12 @@ fn volume_affinity(pv: &PersistentVolume) -> Option<NodeSelector> {
 }
 
 fn owned_by(claim: &PersistentVolumeClaim, pod: &Pod) -> bool {
-    claim.metadata.owner_references.iter().flatten().any(|o| {
-        o.controller == Some(true) && Some(&o.uid) == pod.metadata.uid.as_ref()
-    })
+    claim
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.controller == Some(true) && Some(&o.uid) == pod.metadata.uid.as_ref())
 }
 
 /// Computes what the pod's claims require. `claims` are the claims of the pod's namespace
@@ -240,10 +256,9 @@ pub fn compute(
 ) -> VolumeTopology {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("");
     let find = |name: &str| {
-        claims
-            .iter()
-            .copied()
-            .find(|c| c.metadata.name.as_deref() == Some(name) && c.metadata.namespace.as_deref().unwrap_or("") == ns)
+        claims.iter().copied().find(|c| {
+            c.metadata.name.as_deref() == Some(name) && c.metadata.namespace.as_deref().unwrap_or("") == ns
+        })
     };
     let used = pod_claims(pod);
     // `podHasPVCs`: every claim must exist, not be lost, not be terminating.
@@ -251,13 +266,19 @@ pub fn compute(
     for (name, ephemeral) in &used {
         let Some(claim) = find(name) else {
             return VolumeTopology::failed(PreFilterFailure::Claim(if *ephemeral {
-                format!("waiting for ephemeral volume controller to create the persistentvolumeclaim \"{name}\"")
+                format!(
+                    "waiting for ephemeral volume controller to create the persistentvolumeclaim \"{name}\""
+                )
             } else {
                 format!("persistentvolumeclaim \"{name}\" not found")
             }));
         };
         if claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Lost") {
-            let volume = claim.spec.as_ref().and_then(|s| s.volume_name.clone()).unwrap_or_default();
+            let volume = claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.volume_name.clone())
+                .unwrap_or_default();
             return VolumeTopology::failed(PreFilterFailure::Claim(format!(
                 "persistentvolumeclaim \"{name}\" bound to non-existent persistentvolume \"{volume}\""
             )));
@@ -279,8 +300,14 @@ pub fn compute(
     let mut unbound_immediate = false;
     for (name, claim) in found {
         if is_fully_bound(claim) {
-            let volume_name = claim.spec.as_ref().and_then(|s| s.volume_name.as_deref()).unwrap_or("");
-            let pv = volumes.iter().find(|v| v.metadata.name.as_deref() == Some(volume_name));
+            let volume_name = claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.volume_name.as_deref())
+                .unwrap_or("");
+            let pv = volumes
+                .iter()
+                .find(|v| v.metadata.name.as_deref() == Some(volume_name));
             topology.bound.push(BoundClaim {
                 claim: name,
                 volume_affinity: pv.map(|pv| volume_affinity(pv)),

@@ -100,7 +100,7 @@ async fn handle(mut req: Request<Incoming>, backend: Arc<dyn PodStreams>, token:
     let segs: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let pod = |ns: &str, name: &str, uid: &str| PodRef {

@@ -86,14 +86,12 @@ fn validate_endpoints(endpoints: &[Value], address_type: &str, path: &Path) -> V
             let a = a.as_str().unwrap_or("");
             let p = addr_path.index(j);
             match address_type {
-                "IP" => {
-                    if a.parse::<IpAddr>().is_err() {
-                        errs.push(FieldError::invalid(
-                            &p,
-                            a,
-                            "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
-                        ));
-                    }
+                "IP" if a.parse::<IpAddr>().is_err() => {
+                    errs.push(FieldError::invalid(
+                        &p,
+                        a,
+                        "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                    ));
                 }
                 "IPv4" => {
                     if !matches!(a.parse::<IpAddr>(), Ok(IpAddr::V4(_))) {

@@ -202,7 +202,8 @@ fn repack(contributions: Vec<Contribution>) -> Vec<EndpointSubset> {
         slot.1 |= c.ready;
     }
     // Group ports by their address set (address keys and readiness).
-    let mut groups: Vec<(Vec<((String, String), bool)>, Vec<Option<EndpointPort>>, Addrs)> = Vec::new();
+    type AddrSetKey = Vec<((String, String), bool)>;
+    let mut groups: Vec<(AddrSetKey, Vec<Option<EndpointPort>>, Addrs)> = Vec::new();
     for (_, (port, addrs)) in by_port {
         let key: Vec<((String, String), bool)> = addrs.iter().map(|(k, (_, r))| (k.clone(), *r)).collect();
         match groups.iter_mut().find(|g| g.0 == key) {

@@ -242,7 +242,8 @@ fn named_target_ports_resolve_per_pod_and_unresolvable_ones_are_skipped() {
     ))
     .subsets
     .expect("subsets");
-    let mut got: Vec<(Vec<String>, Vec<(String, i32, String)>)> = subsets
+    type Subset = (Vec<String>, Vec<(String, i32, String)>);
+    let mut got: Vec<Subset> = subsets
         .iter()
         .map(|ss| {
             (
@@ -504,7 +505,7 @@ fn no_endpoints_means_one_empty_placeholder() {
     assert!(slice.endpoints.is_empty());
     assert_eq!(slice.ports, Some(Vec::new()));
     let placeholder = stored(slice, "web-aaaaa");
-    assert!(plan_slices(&svc(json!({})), &[], &[], &[placeholder.clone()]).is_empty());
+    assert!(plan_slices(&svc(json!({})), &[], &[], std::slice::from_ref(&placeholder)).is_empty());
     // The first endpoint's slice takes over the placeholder (a create and a delete become
     // an update, as Kubernetes' `finalize` does).
     let plan = plan_slices(&svc(json!({})), &[pod("a", "10.244.0.2")], &[], &[placeholder]);
@@ -525,7 +526,7 @@ fn steady_state_writes_nothing_and_changes_update_in_place() {
     let s = headless();
     let pods = [sts_pod(0, "10.244.0.2"), sts_pod(1, "10.244.0.3")];
     let slice = stored(only_create(plan_slices(&s, &pods, &[], &[])), "web-x1y2z");
-    assert!(plan_slices(&s, &pods, &[], &[slice.clone()]).is_empty());
+    assert!(plan_slices(&s, &pods, &[], std::slice::from_ref(&slice)).is_empty());
     let changed = [
         sts_pod(0, "10.244.0.2"),
         pod_with("web-1", "10.244.0.3", not_ready()),

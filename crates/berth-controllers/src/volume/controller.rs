@@ -115,6 +115,11 @@ pub async fn run(client: Client) {
             continue;
         }
         let mut world = snapshot(&volumes, &claims, &classes, &nodes, &pods);
+        let live: HashSet<&str> = (world.volumes.values().map(|v| &v.metadata))
+            .chain(world.claims.values().map(|c| &c.metadata))
+            .filter_map(|m| m.uid.as_deref())
+            .collect();
+        emitted.retain(|(uid, _, _)| live.contains(uid.as_str()));
         sync_all(&client, &mut world, &mut emitted).await;
     }
 }

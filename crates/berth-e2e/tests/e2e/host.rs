@@ -67,12 +67,18 @@ spec:
     ));
     wait_ready(&k, "isolated", Duration::from_secs(30));
     let pod = k.get_json(&["pod", "isolated"]);
-    let ip = pod.pointer("/status/podIP").and_then(Value::as_str).unwrap().to_string();
+    let ip = pod
+        .pointer("/status/podIP")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_string();
     assert!(ip.starts_with("10.244.0."), "pod IP {ip}");
     assert_eq!(pod.pointer("/status/phase"), Some(&"Running".into()));
     let read = |name: &str| -> String {
         wait_for_value(&format!("/out/{name}"), Duration::from_secs(10), || {
-            std::fs::read_to_string(out.join(name)).ok().filter(|s| !s.is_empty())
+            std::fs::read_to_string(out.join(name))
+                .ok()
+                .filter(|s| !s.is_empty())
         })
     };
     assert_eq!(read("hostname").trim(), "web-0");
@@ -83,9 +89,15 @@ spec:
     assert_eq!(read("pid").trim(), "1");
     assert_eq!(read("scratch").trim(), "mine");
     // The server's data directory (other pods' volumes) is hidden from containers.
-    assert!(!read("data").contains("store.db"), "data dir visible: {}", read("data"));
+    assert!(
+        !read("data").contains("store.db"),
+        "data dir visible: {}",
+        read("data")
+    );
     // Writes to the host's directories land in the container's own layer.
-    wait_for("the /usr write attempt", Duration::from_secs(10), || out.join("usr-write").exists());
+    wait_for("the /usr write attempt", Duration::from_secs(10), || {
+        out.join("usr-write").exists()
+    });
     assert!(!std::path::Path::new("/usr/berth-was-here").exists());
 }
 
@@ -180,11 +192,16 @@ spec:
         k.kubectl(&["get", "pod", "web-1"]).stdout.is_empty(),
         "web-1 was created before web-0 was Ready"
     );
-    let ready = k.jsonpath(&["pod", "web-0"], "{.status.conditions[?(@.type=='Ready')].status}");
+    let ready = k.jsonpath(
+        &["pod", "web-0"],
+        "{.status.conditions[?(@.type=='Ready')].status}",
+    );
     assert_eq!(ready, "False");
     std::fs::write(gate.join("web-0"), b"").unwrap();
     wait_ready(&k, "web-0", Duration::from_secs(20));
-    wait_for("web-1 created", Duration::from_secs(20), || k.kubectl(&["get", "pod", "web-1"]).success());
+    wait_for("web-1 created", Duration::from_secs(20), || {
+        k.kubectl(&["get", "pod", "web-1"]).success()
+    });
 }
 
 #[test]
@@ -211,8 +228,13 @@ spec:
     ));
     wait_ready(&k, "graceful", Duration::from_secs(30));
     k.kubectl_ok(&["delete", "pod", "graceful", "--wait=false"]);
-    wait_for("the pod gone", Duration::from_secs(25), || k.is_gone(&["pod", "graceful"]));
-    assert_eq!(std::fs::read_to_string(out.join("signal")).unwrap().trim(), "term");
+    wait_for("the pod gone", Duration::from_secs(25), || {
+        k.is_gone(&["pod", "graceful"])
+    });
+    assert_eq!(
+        std::fs::read_to_string(out.join("signal")).unwrap().trim(),
+        "term"
+    );
 }
 
 #[test]

@@ -140,6 +140,60 @@ fn the_default_class_exists_at_first_start_and_provisions_on_the_selected_node()
     }
 }
 
+/// The whole `WaitForFirstConsumer` path with the scheduler: it names the node of each pod's
+/// claim, the node provisioner creates the volume there, the PV controller binds it, and only
+/// then is the pod bound.
+#[test]
+fn statefulset_claims_of_the_default_class_follow_their_pods() {
+    let k = Berth::start();
+    k.apply_ok(
+        "apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: app, image: postgres}]}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 100Mi}}}
+",
+    );
+    for i in 0..2 {
+        let claim = format!("data-db-{i}");
+        let pod = format!("db-{i}");
+        wait_for(&format!("claim {claim}"), EVENTUALLY, || {
+            k.kubectl(&["get", "pvc", &claim]).success()
+        });
+        wait_phase(&k, "pvc", &claim, "Bound");
+        wait_phase(&k, "pod", &pod, "Running");
+        assert_eq!(
+            k.jsonpath(&["pvc", &claim], "{.spec.storageClassName}"),
+            "standard"
+        );
+        let node = k.jsonpath(&["pod", &pod], "{.spec.nodeName}");
+        assert_eq!(
+            k.jsonpath(
+                &["pvc", &claim],
+                "{.metadata.annotations.volume\\.kubernetes\\.io/selected-node}"
+            ),
+            node
+        );
+        let volume = k.jsonpath(&["pvc", &claim], "{.spec.volumeName}");
+        assert_eq!(
+            k.jsonpath(
+                &["pv", &volume],
+                "{.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}"
+            ),
+            node
+        );
+        assert!(volume_dir(&k, &volume).is_dir(), "no directory for {volume}");
+    }
+}
+
 #[test]
 fn a_deleted_default_class_is_not_recreated_by_a_restart() {
     let mut k = Berth::start();
@@ -342,4 +396,28 @@ spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], storageClassName:
         "{}",
         events(&k, "PersistentVolume", "manual")
     );
+}
+
+/// Crash safety at start-up: a directory whose provisioning never created its volume (its
+/// marker is still there) is removed; a directory without a marker (a retained volume's data
+/// whose PersistentVolume was deleted) is kept; volumes survive a restart.
+#[test]
+fn a_restart_sweeps_unfinished_provisionings_only() {
+    let mut k = Berth::start();
+    k.apply_ok(&immediate_class("local-now", "Delete"));
+    k.apply_ok(&claim("kept", Some("local-now"), "100Mi"));
+    wait_phase(&k, "pvc", "kept", "Bound");
+    let volume = k.jsonpath(&["pvc", "kept"], "{.spec.volumeName}");
+    let root = k.data_dir().join("nodes/node-1/volumes");
+    std::fs::create_dir_all(root.join("pvc-crashed")).expect("orphan");
+    std::fs::write(root.join("pvc-crashed.provisioning"), "").expect("marker");
+    std::fs::create_dir_all(root.join("pvc-retained")).expect("retained data");
+    k.restart();
+    wait_for("the orphan sweep", EVENTUALLY, || {
+        !root.join("pvc-crashed").exists()
+    });
+    assert!(!root.join("pvc-crashed.provisioning").exists());
+    assert!(root.join("pvc-retained").is_dir());
+    assert!(root.join(&volume).is_dir());
+    assert_eq!(phase(&k, "pvc", "kept"), "Bound");
 }

@@ -518,15 +518,26 @@ pub(crate) fn resource_field_value(
     node_allocatable: &BTreeMap<String, Quantity>,
 ) -> Result<String, String> {
     let named = fs.container_name.as_deref().filter(|n| !n.is_empty());
-    let container = match (named, own) {
-        (None, Some(c)) => c,
+    // For a variable (`own` is set) the kubelet defaults the limits of the pod's regular
+    // containers only (`defaultPodLimitsForDownwardAPI`); for a volume, of whichever it finds.
+    let (container, merge) = match (named, own) {
+        (None, Some(c)) => (c, true),
         (name, _) => {
             let name = name.unwrap_or_default();
-            find_container(pod, name).ok_or_else(|| format!("container {name} not found"))?
+            let c = find_container(pod, name).ok_or_else(|| format!("container {name} not found"))?;
+            let regular = pod
+                .spec
+                .as_ref()
+                .is_some_and(|s| s.containers.iter().any(|r| r.name == name));
+            (c, own.is_none() || regular)
         }
     };
     let resources = container.resources.clone().unwrap_or_default();
-    let limits = merged_limits(&resources, node_allocatable)?;
+    let limits = if merge {
+        merged_limits(&resources, node_allocatable)?
+    } else {
+        resources.limits.clone().unwrap_or_default()
+    };
     let requests = resources.requests.unwrap_or_default();
     container_resource_value(fs, &limits, &requests)
 }
@@ -1113,6 +1124,24 @@ mod tests {
             {"containerName": "ghost", "resource": "limits.cpu"}}}]);
         p.spec.as_mut().unwrap().containers[0].env = Some(serde_json::from_value(env).unwrap());
         assert_eq!(World::new().env(&p), Err("container ghost not found".into()));
+    }
+
+    #[test]
+    fn init_container_limits_are_not_defaulted_for_variables() {
+        let p = pod(json!({
+            "metadata": {"name": "p", "namespace": "shop"},
+            "spec": {
+                "initContainers": [{"name": "init", "resources": {"limits": {"memory": "1Gi"}}}],
+                "containers": [{"name": "app", "env": [
+                    {"name": "INIT_CPU", "valueFrom": {"resourceFieldRef":
+                        {"containerName": "init", "resource": "limits.cpu"}}},
+                    {"name": "INIT_MEM", "valueFrom": {"resourceFieldRef":
+                        {"containerName": "init", "resource": "limits.memory", "divisor": "1Mi"}}}]}]
+            }
+        }));
+        let env = World::new().env(&p).unwrap();
+        assert_eq!(get(&env, "INIT_CPU"), Some("0"));
+        assert_eq!(get(&env, "INIT_MEM"), Some("1024"));
     }
 
     #[test]

@@ -18,12 +18,15 @@ pub fn hostname(pod: &Pod) -> (String, Option<String>) {
     // Kubernetes truncates hostnames to 63 characters.
     let name: String = name.chars().take(63).collect();
     let name = name.trim_end_matches(['-', '.']).to_string();
-    let fqdn = spec.and_then(|s| s.subdomain.as_deref()).filter(|s| !s.is_empty()).map(|sub| {
-        format!(
-            "{name}.{sub}.{}.svc.{CLUSTER_DOMAIN}",
-            pod.metadata.namespace.as_deref().unwrap_or("default")
-        )
-    });
+    let fqdn = spec
+        .and_then(|s| s.subdomain.as_deref())
+        .filter(|s| !s.is_empty())
+        .map(|sub| {
+            format!(
+                "{name}.{sub}.{}.svc.{CLUSTER_DOMAIN}",
+                pod.metadata.namespace.as_deref().unwrap_or("default")
+            )
+        });
     (name, fqdn)
 }
 
@@ -52,7 +55,9 @@ pub fn hosts(pod: &Pod, pod_ip: &str) -> String {
 pub fn resolv_conf(pod: &Pod, nameserver: &str) -> String {
     let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
     let spec = pod.spec.as_ref();
-    let policy = spec.and_then(|s| s.dns_policy.as_deref()).unwrap_or("ClusterFirst");
+    let policy = spec
+        .and_then(|s| s.dns_policy.as_deref())
+        .unwrap_or("ClusterFirst");
     let config = spec.and_then(|s| s.dns_config.as_ref());
     let mut servers: Vec<String> = Vec::new();
     let mut searches: Vec<String> = Vec::new();
@@ -139,7 +144,8 @@ mod tests {
 
     #[test]
     fn dns_policy_none_uses_only_dns_config() {
-        let p = pod(json!({"containers": [], "dnsPolicy": "None", "dnsConfig": {"nameservers": ["1.1.1.1"]}}));
+        let p =
+            pod(json!({"containers": [], "dnsPolicy": "None", "dnsConfig": {"nameservers": ["1.1.1.1"]}}));
         assert_eq!(resolv_conf(&p, "10.96.0.10"), "nameserver 1.1.1.1\n");
     }
 }

@@ -32,6 +32,8 @@ pub struct Finished {
     pub at: Timestamp,
     /// Why it could not start, when it could not.
     pub start_error: Option<String>,
+    /// The OOM killer ended it.
+    pub oom_killed: bool,
 }
 
 /// One run of a container.
@@ -50,7 +52,9 @@ impl Attempt {
         self.started_at.is_some() && self.finished.is_none()
     }
     fn succeeded(&self) -> bool {
-        self.finished.as_ref().is_some_and(|f| f.exit_code == 0 && f.start_error.is_none())
+        self.finished
+            .as_ref()
+            .is_some_and(|f| f.exit_code == 0 && f.start_error.is_none())
     }
 }
 
@@ -111,7 +115,10 @@ pub struct Plan {
 }
 
 fn restart_policy(pod: &Pod) -> &str {
-    pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()).unwrap_or("Always")
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.restart_policy.as_deref())
+        .unwrap_or("Always")
 }
 
 fn should_restart(policy: &str, last: &Attempt) -> bool {
@@ -144,7 +151,10 @@ pub fn backoff(attempts: &[Attempt]) -> SignedDuration {
         return SignedDuration::ZERO;
     }
     let factor = 1i64 << (crashes - 2).min(10);
-    INITIAL_BACKOFF.checked_mul(factor as i32).unwrap_or(MAX_BACKOFF).min(MAX_BACKOFF)
+    INITIAL_BACKOFF
+        .checked_mul(factor as i32)
+        .unwrap_or(MAX_BACKOFF)
+        .min(MAX_BACKOFF)
 }
 
 fn time(t: Timestamp) -> Time {
@@ -164,6 +174,8 @@ fn terminated(a: &Attempt) -> Option<ContainerState> {
     let f = a.finished.as_ref()?;
     let reason = if f.start_error.is_some() {
         "StartError"
+    } else if f.oom_killed {
+        "OOMKilled"
     } else if f.exit_code == 0 {
         "Completed"
     } else {
@@ -300,7 +312,14 @@ fn view(
     out
 }
 
-fn condition(old: Option<&PodStatus>, kind: &str, ok: bool, reason: Option<&str>, message: Option<String>, now: Timestamp) -> PodCondition {
+fn condition(
+    old: Option<&PodStatus>,
+    kind: &str,
+    ok: bool,
+    reason: Option<&str>,
+    message: Option<String>,
+    now: Timestamp,
+) -> PodCondition {
     let status = if ok { "True" } else { "False" };
     let since = old
         .and_then(|s| s.conditions.as_ref())
@@ -371,7 +390,11 @@ pub fn plan(obs: &Observed<'_>) -> Plan {
     let mut all_done = !containers.is_empty();
     let mut any_failed = false;
     let mut all_started = true;
-    let reason = if initialized { "ContainerCreating" } else { "PodInitializing" };
+    let reason = if initialized {
+        "ContainerCreating"
+    } else {
+        "PodInitializing"
+    };
     for c in containers {
         let attempts = history(&c.name);
         let may_start = sandbox_ready && initialized && !init_failed;
@@ -410,7 +433,13 @@ pub fn plan(obs: &Observed<'_>) -> Plan {
     } else if containers_ready {
         (None, None)
     } else {
-        (Some("ContainersNotReady"), Some(format!("containers with unready status: {}", names_list(&unready))))
+        (
+            Some("ContainersNotReady"),
+            Some(format!(
+                "containers with unready status: {}",
+                names_list(&unready)
+            )),
+        )
     };
     let mut conditions = vec![
         condition(old, "PodReadyToStartContainers", sandbox_ready, None, None, now),
@@ -422,12 +451,29 @@ pub fn plan(obs: &Observed<'_>) -> Plan {
                 "Initialized",
                 false,
                 Some("ContainersNotInitialized"),
-                Some(format!("containers with incomplete status: {}", names_list(&incomplete))),
+                Some(format!(
+                    "containers with incomplete status: {}",
+                    names_list(&incomplete)
+                )),
                 now,
             )
         },
-        condition(old, "Ready", containers_ready, ready_reason, ready_message.clone(), now),
-        condition(old, "ContainersReady", containers_ready, ready_reason, ready_message, now),
+        condition(
+            old,
+            "Ready",
+            containers_ready,
+            ready_reason,
+            ready_message.clone(),
+            now,
+        ),
+        condition(
+            old,
+            "ContainersReady",
+            containers_ready,
+            ready_reason,
+            ready_message,
+            now,
+        ),
     ];
     let scheduled = old
         .and_then(|s| s.conditions.as_ref())
@@ -440,7 +486,9 @@ pub fn plan(obs: &Observed<'_>) -> Plan {
         phase: Some(phase.into()),
         conditions: Some(conditions),
         host_ip: Some(obs.host_ip.into()),
-        host_ips: Some(vec![k8s_openapi::api::core::v1::HostIP { ip: obs.host_ip.into() }]),
+        host_ips: Some(vec![k8s_openapi::api::core::v1::HostIP {
+            ip: obs.host_ip.into(),
+        }]),
         pod_ip: obs.pod_ip.map(str::to_string),
         pod_ips: obs.pod_ip.map(|ip| vec![PodIP { ip: ip.into() }]),
         start_time: old.and_then(|s| s.start_time.clone()).or(Some(Time(now))),
@@ -479,7 +527,9 @@ pub fn qos_class(pod: &Pod) -> &'static str {
         let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
         let lim = c.resources.as_ref().and_then(|r| r.limits.as_ref());
         for resource in ["cpu", "memory"] {
-            let r = req.and_then(|m| m.get(resource)).or_else(|| lim.and_then(|m| m.get(resource)));
+            let r = req
+                .and_then(|m| m.get(resource))
+                .or_else(|| lim.and_then(|m| m.get(resource)));
             let l = lim.and_then(|m| m.get(resource));
             any |= r.is_some() || l.is_some();
             if l.is_none() || r != l {

@@ -17,7 +17,9 @@ pub struct LogWriter {
 }
 
 fn timestamp() -> String {
-    k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.9fZ")
+        .to_string()
 }
 
 /// One CRI log record.
@@ -50,12 +52,12 @@ impl LogWriter {
         let mut out = Vec::new();
         let time = timestamp();
         loop {
-            if let Some(nl) = pending.iter().position(|b| *b == b'\n') {
-                if nl <= MAX_RECORD {
-                    out.extend(record(&time, stream, false, &pending[..nl]));
-                    pending.drain(..=nl);
-                    continue;
-                }
+            if let Some(nl) = pending.iter().position(|b| *b == b'\n')
+                && nl <= MAX_RECORD
+            {
+                out.extend(record(&time, stream, false, &pending[..nl]));
+                pending.drain(..=nl);
+                continue;
             }
             if pending.len() > MAX_RECORD {
                 out.extend(record(&time, stream, true, &pending[..MAX_RECORD]));
@@ -69,12 +71,12 @@ impl LogWriter {
 
     /// Ends an unfinished line of `stream` as a partial record (its output ended).
     pub fn flush_partial(&mut self, stream: &'static str) {
-        if let Some(pending) = self.pending.get_mut(stream) {
-            if !pending.is_empty() {
-                let line = record(&timestamp(), stream, true, pending);
-                pending.clear();
-                let _ = self.file.write_all(&line);
-            }
+        if let Some(pending) = self.pending.get_mut(stream)
+            && !pending.is_empty()
+        {
+            let line = record(&timestamp(), stream, true, pending);
+            pending.clear();
+            let _ = self.file.write_all(&line);
         }
     }
 

@@ -13,6 +13,7 @@
 //! A node's state lives under its root: `pods/<uid>/sandbox/…` and
 //! `pods/<uid>/containers/<name>/<run>/…`.
 
+pub mod cgroup;
 pub mod env;
 pub mod etc;
 pub mod events;
@@ -121,10 +122,16 @@ impl PodWorkers {
 /// the bridge namespace).
 pub fn kill_all(root: &std::path::Path) {
     use nix::sys::signal::Signal;
-    let Ok(pods) = std::fs::read_dir(root.join("pods")) else { return };
+    let Ok(pods) = std::fs::read_dir(root.join("pods")) else {
+        return;
+    };
     for pod in pods.flatten() {
         let mut dirs = vec![pod.path().join("sandbox")];
-        for c in std::fs::read_dir(pod.path().join("containers")).into_iter().flatten().flatten() {
+        for c in std::fs::read_dir(pod.path().join("containers"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             for run in std::fs::read_dir(c.path()).into_iter().flatten().flatten() {
                 dirs.push(run.path());
             }

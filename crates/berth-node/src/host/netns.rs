@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Connects to `addr` from inside the network namespace at `netns` (e.g. `/proc/<pid>/ns/net`).
-pub async fn connect(netns: PathBuf, addr: SocketAddr, timeout: Duration) -> std::io::Result<tokio::net::TcpStream> {
+pub async fn connect(
+    netns: PathBuf,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> std::io::Result<tokio::net::TcpStream> {
     let stream = tokio::task::spawn_blocking(move || -> std::io::Result<TcpStream> {
         // A thread of its own: joining a namespace changes only the calling thread, and
         // this thread ends with the task (blocking-pool threads are reused, so join and

@@ -56,17 +56,22 @@ async fn run(mut cmd: Command, what: &str, stdin: Option<&[u8]>) -> Result<Strin
     if let Some(mut input) = child.stdin.take() {
         let _ = input.write_all(stdin.unwrap_or_default()).await;
     }
-    let out = child.wait_with_output().await.map_err(|source| NetworkError::Spawn {
-        command: what.to_string(),
-        source,
-    })?;
+    let out = child
+        .wait_with_output()
+        .await
+        .map_err(|source| NetworkError::Spawn {
+            command: what.to_string(),
+            source,
+        })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if out.status.success() {
         Ok(stdout)
     } else {
         Err(NetworkError::Failed {
             command: what.to_string(),
-            output: format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)).trim().to_string(),
+            output: format!("{stdout}{}", String::from_utf8_lossy(&out.stderr))
+                .trim()
+                .to_string(),
         })
     }
 }
@@ -93,17 +98,25 @@ pub async fn ensure_namespace(name: &str) -> Result<(), NetworkError> {
     if !namespace_path(name).exists() {
         let mut add = Command::new("ip");
         add.args(["netns", "add", name]);
-        if let Err(e) = run(add, "ip netns add", None).await {
-            if !namespace_path(name).exists() {
-                return Err(e);
-            }
+        if let Err(e) = run(add, "ip netns add", None).await
+            && !namespace_path(name).exists()
+        {
+            return Err(e);
         }
     }
     let mut lo = Command::new("ip");
     lo.args(["-n", name, "link", "set", "lo", "up"]);
     run(lo, "ip link set lo up", None).await?;
     let mut dns = Command::new("ip");
-    dns.args(["-n", name, "addr", "replace", &format!("{DNS_ADDRESS}/32"), "dev", "lo"]);
+    dns.args([
+        "-n",
+        name,
+        "addr",
+        "replace",
+        &format!("{DNS_ADDRESS}/32"),
+        "dev",
+        "lo",
+    ]);
     run(dns, "ip addr replace (cluster DNS address)", None).await?;
     Ok(())
 }
@@ -169,8 +182,18 @@ impl PodNetwork {
     pub async fn add(&self, id: &str, sandbox_pid: i32) -> Result<String, NetworkError> {
         let netns = format!("/proc/{sandbox_pid}/ns/net");
         let lo = serde_json::json!({"cniVersion": "1.0.0", "name": "lo", "type": "loopback"}).to_string();
-        run(self.plugin("loopback", "ADD", id, &netns), "CNI loopback ADD", Some(lo.as_bytes())).await?;
-        let out = run(self.plugin("bridge", "ADD", id, &netns), "CNI bridge ADD", Some(self.config().as_bytes())).await?;
+        run(
+            self.plugin("loopback", "ADD", id, &netns),
+            "CNI loopback ADD",
+            Some(lo.as_bytes()),
+        )
+        .await?;
+        let out = run(
+            self.plugin("bridge", "ADD", id, &netns),
+            "CNI bridge ADD",
+            Some(self.config().as_bytes()),
+        )
+        .await?;
         let result: serde_json::Value =
             serde_json::from_str(&out).map_err(|_| NetworkError::NoAddress(out.clone()))?;
         result
@@ -183,10 +206,16 @@ impl PodNetwork {
 
     /// Disconnects a pod and releases its address; `sandbox_pid` is `None` once the sandbox is gone.
     pub async fn del(&self, id: &str, sandbox_pid: Option<i32>) -> Result<(), NetworkError> {
-        let netns = sandbox_pid.map(|p| format!("/proc/{p}/ns/net")).unwrap_or_default();
-        run(self.plugin("bridge", "DEL", id, &netns), "CNI bridge DEL", Some(self.config().as_bytes()))
-            .await
-            .map(|_| ())
+        let netns = sandbox_pid
+            .map(|p| format!("/proc/{p}/ns/net"))
+            .unwrap_or_default();
+        run(
+            self.plugin("bridge", "DEL", id, &netns),
+            "CNI bridge DEL",
+            Some(self.config().as_bytes()),
+        )
+        .await
+        .map(|_| ())
     }
 }
 
@@ -210,7 +239,10 @@ mod tests {
             ipam_dir: "/tmp/ipam".into(),
         };
         let config: serde_json::Value = serde_json::from_str(&net.config()).expect("json");
-        assert_eq!(config.pointer("/ipam/ranges/0/0/rangeStart"), Some(&"10.244.3.2".into()));
+        assert_eq!(
+            config.pointer("/ipam/ranges/0/0/rangeStart"),
+            Some(&"10.244.3.2".into())
+        );
         assert_eq!(config.pointer("/ipam/ranges/0/0/gateway"), Some(&GATEWAY.into()));
     }
 }

@@ -54,7 +54,11 @@ fn bind(source: &Path, target: &Path, read_only: bool) -> Result<(), RootfsError
         MsFlags::MS_BIND | MsFlags::MS_REC,
         None::<&str>,
     )
-    .map_err(fail(format!("binding {} to {}", source.display(), target.display())))?;
+    .map_err(fail(format!(
+        "binding {} to {}",
+        source.display(),
+        target.display()
+    )))?;
     if read_only {
         mount(
             None::<&str>,
@@ -143,7 +147,13 @@ pub fn enter(
         }
     }
 
-    for (name, mode) in [("proc", 0o555), ("sys", 0o555), ("dev", 0o755), ("tmp", 0o1777), ("run", 0o755)] {
+    for (name, mode) in [
+        ("proc", 0o555),
+        ("sys", 0o555),
+        ("dev", 0o755),
+        ("tmp", 0o1777),
+        ("run", 0o755),
+    ] {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).map_err(io_fail(format!("creating /{name}")))?;
         use std::os::unix::fs::PermissionsExt;

@@ -16,13 +16,13 @@ use super::log::LogWriter;
 use super::process;
 use super::rootfs;
 use super::spec::{ContainerSpec, ExitRecord, SandboxSpec, ShimRecord, files, read_json, write_json};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sched::{CloneFlags, setns, unshare};
 use nix::unistd::{Gid, Uid, sethostname, setsid};
 use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use std::os::fd::AsFd;
 use std::process::{ChildStderr, ChildStdout, Command, Stdio};
 
 /// File an `init` writes when it could not start the program.
@@ -57,7 +57,9 @@ fn io(step: &'static str) -> impl FnOnce(std::io::Error) -> ShimError {
 }
 
 fn now() -> String {
-    k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 fn own_record(pid: i32) -> ShimRecord {
@@ -74,8 +76,8 @@ fn own_record(pid: i32) -> ShimRecord {
 /// `berth shim sandbox DIR`.
 pub fn sandbox(dir: &Path) -> Result<(), ShimError> {
     let _ = setsid();
-    let spec: SandboxSpec =
-        read_json(dir, files::SPEC).ok_or_else(|| ShimError::Spec(dir.join(files::SPEC).display().to_string()))?;
+    let spec: SandboxSpec = read_json(dir, files::SPEC)
+        .ok_or_else(|| ShimError::Spec(dir.join(files::SPEC).display().to_string()))?;
     unshare(CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC)
         .map_err(sys("creating the sandbox namespaces"))?;
     sethostname(&spec.hostname).map_err(sys("setting the hostname"))?;
@@ -121,28 +123,28 @@ fn copy_to_log(mut out: Option<ChildStdout>, mut err: Option<ChildStderr>, log: 
             let ready = |fd: &PollFd<'_>| fd.revents().is_some_and(|r| !r.is_empty());
             let first = fds.first().is_some_and(ready);
             let second = fds.get(1).is_some_and(ready);
-            if out.is_some() { (first, second) } else { (false, first) }
+            if out.is_some() {
+                (first, second)
+            } else {
+                (false, first)
+            }
         };
-        if out_ready {
-            if let Some(o) = out.as_mut() {
-                match o.read(&mut buf) {
-                    Ok(0) | Err(_) => {
-                        log.flush_partial("stdout");
-                        out = None;
-                    }
-                    Ok(n) => log.write("stdout", &buf[..n]),
+        if out_ready && let Some(o) = out.as_mut() {
+            match o.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    log.flush_partial("stdout");
+                    out = None;
                 }
+                Ok(n) => log.write("stdout", &buf[..n]),
             }
         }
-        if err_ready {
-            if let Some(e) = err.as_mut() {
-                match e.read(&mut buf) {
-                    Ok(0) | Err(_) => {
-                        log.flush_partial("stderr");
-                        err = None;
-                    }
-                    Ok(n) => log.write("stderr", &buf[..n]),
+        if err_ready && let Some(e) = err.as_mut() {
+            match e.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    log.flush_partial("stderr");
+                    err = None;
                 }
+                Ok(n) => log.write("stderr", &buf[..n]),
             }
         }
     }
@@ -151,8 +153,8 @@ fn copy_to_log(mut out: Option<ChildStdout>, mut err: Option<ChildStderr>, log: 
 /// `berth shim run DIR`.
 pub fn run(dir: &Path) -> Result<(), ShimError> {
     let _ = setsid();
-    let spec: ContainerSpec =
-        read_json(dir, files::SPEC).ok_or_else(|| ShimError::Spec(dir.join(files::SPEC).display().to_string()))?;
+    let spec: ContainerSpec = read_json(dir, files::SPEC)
+        .ok_or_else(|| ShimError::Spec(dir.join(files::SPEC).display().to_string()))?;
     let mut log = LogWriter::open(&dir.join(files::LOG)).map_err(io("opening the container log"))?;
     let started = join_sandbox(spec.sandbox_pid)
         .and_then(|()| unshare(CloneFlags::CLONE_NEWPID).map_err(sys("creating the PID namespace")))
@@ -175,6 +177,7 @@ pub fn run(dir: &Path) -> Result<(), ShimError> {
                 signal: None,
                 finished_at: now(),
                 message: Some(e.to_string()),
+                oom_killed: false,
             };
             write_json(dir, files::EXIT, &exit).map_err(io("writing the exit record"))?;
             return Err(e);
@@ -194,6 +197,7 @@ pub fn run(dir: &Path) -> Result<(), ShimError> {
         signal: status.signal(),
         finished_at: now(),
         message: start_error,
+        oom_killed: status.signal() == Some(9) && super::cgroup::oom_killed(&spec.cgroups),
     };
     log.finish();
     write_json(dir, files::EXIT, &exit).map_err(io("writing the exit record"))
@@ -201,10 +205,11 @@ pub fn run(dir: &Path) -> Result<(), ShimError> {
 
 /// `berth shim init DIR`: never returns on success (the program replaces it).
 pub fn init(dir: &Path) -> Result<(), ShimError> {
-    let spec: ContainerSpec =
-        read_json(dir, files::SPEC).ok_or_else(|| ShimError::Spec(dir.join(files::SPEC).display().to_string()))?;
+    let spec: ContainerSpec = read_json(dir, files::SPEC)
+        .ok_or_else(|| ShimError::Spec(dir.join(files::SPEC).display().to_string()))?;
     // Opened before the root changes: afterwards the state directory is out of sight.
-    let mut error_file = std::fs::File::create(dir.join(START_ERROR)).map_err(io("creating the error file"))?;
+    let mut error_file =
+        std::fs::File::create(dir.join(START_ERROR)).map_err(io("creating the error file"))?;
     let result = prepare(dir, &spec).map(|()| exec(&spec));
     let message = match result {
         Ok(e) | Err(e) => e.to_string(),
@@ -221,18 +226,28 @@ fn prepare(dir: &Path, spec: &ContainerSpec) -> Result<(), ShimError> {
         let _ = std::fs::write(cgroup.join("cgroup.procs"), b"0");
     }
     unshare(CloneFlags::CLONE_NEWNS).map_err(sys("creating the mount namespace"))?;
-    rootfs::enter(&dir.join("rootfs"), &spec.mounts, &spec.masked, spec.working_dir.as_deref()).map_err(
-        |e| ShimError::Sys {
-            step: "building the root filesystem",
-            source: std::io::Error::other(e.to_string()),
-        },
-    )?;
+    rootfs::enter(
+        &dir.join("rootfs"),
+        &spec.mounts,
+        &spec.masked,
+        spec.working_dir.as_deref(),
+    )
+    .map_err(|e| ShimError::Sys {
+        step: "building the root filesystem",
+        source: std::io::Error::other(e.to_string()),
+    })?;
     if let Some(gid) = spec.gid {
-        let groups: Vec<Gid> = std::iter::once(gid).chain(spec.groups.iter().copied()).map(Gid::from_raw).collect();
+        let groups: Vec<Gid> = std::iter::once(gid)
+            .chain(spec.groups.iter().copied())
+            .map(Gid::from_raw)
+            .collect();
         nix::unistd::setgroups(&groups).map_err(sys("setting supplementary groups"))?;
         nix::unistd::setgid(Gid::from_raw(gid)).map_err(sys("setting the group"))?;
     } else if !spec.groups.is_empty() {
-        let groups: Vec<Gid> = std::iter::once(0).chain(spec.groups.iter().copied()).map(Gid::from_raw).collect();
+        let groups: Vec<Gid> = std::iter::once(0)
+            .chain(spec.groups.iter().copied())
+            .map(Gid::from_raw)
+            .collect();
         nix::unistd::setgroups(&groups).map_err(sys("setting supplementary groups"))?;
     }
     if let Some(uid) = spec.uid {
@@ -249,7 +264,11 @@ fn exec(spec: &ContainerSpec) -> ShimError {
             source: std::io::Error::other("no command given and images are not pulled: set `command`"),
         };
     };
-    let err = Command::new(program).args(args).env_clear().envs(spec.env.iter().cloned()).exec();
+    let err = Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(spec.env.iter().cloned())
+        .exec();
     let source = if err.kind() == std::io::ErrorKind::NotFound {
         std::io::Error::other(format!("exec: \"{program}\": executable file not found in $PATH"))
     } else {

@@ -76,6 +76,9 @@ pub struct ExitRecord {
     pub finished_at: String,
     /// Why, when the shim could not even start the program (e.g. not found).
     pub message: Option<String>,
+    /// The kernel's OOM killer ended it (its memory limit was reached).
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 /// File names inside a sandbox or container directory.
@@ -121,6 +124,7 @@ mod tests {
             signal: Some(9),
             finished_at: "2026-01-01T00:00:00Z".into(),
             message: None,
+            oom_killed: false,
         };
         write_json(dir.path(), files::EXIT, &exit).expect("write");
         assert_eq!(read_json::<ExitRecord>(dir.path(), files::EXIT), Some(exit));

@@ -77,10 +77,15 @@ async fn claim_path(client: &Client, namespace: &str, claim: &str) -> Result<Pat
         .local
         .map(|l| l.path)
         .or(spec.host_path.map(|h| h.path))
-        .ok_or_else(|| format!("persistentvolume \"{volume}\" has no local or hostPath source this node can mount"))?;
+        .ok_or_else(|| {
+            format!("persistentvolume \"{volume}\" has no local or hostPath source this node can mount")
+        })?;
     let path = PathBuf::from(path);
     if !path.is_dir() {
-        return Err(format!("path \"{}\" of persistentvolume \"{volume}\" does not exist", path.display()));
+        return Err(format!(
+            "path \"{}\" of persistentvolume \"{volume}\" does not exist",
+            path.display()
+        ));
     }
     Ok(path)
 }
@@ -92,7 +97,10 @@ fn host_path(volume: &Volume) -> Option<Result<PathBuf, String>> {
         "DirectoryOrCreate" => std::fs::create_dir_all(&path)
             .map(|()| path)
             .map_err(|e| io_message("creating the hostPath directory", e)),
-        "Directory" if !path.is_dir() => Err(format!("hostPath type check failed: {} is not a directory", hp.path)),
+        "Directory" if !path.is_dir() => Err(format!(
+            "hostPath type check failed: {} is not a directory",
+            hp.path
+        )),
         _ => Ok(path),
     })
 }
@@ -121,7 +129,11 @@ pub async fn prepare(
         .and_then(|s| s.fs_group)
         .and_then(|g| u32::try_from(g).ok());
     let mut paths = VolumePaths::new();
-    let volumes = pod.spec.as_ref().and_then(|s| s.volumes.clone()).unwrap_or_default();
+    let volumes = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.volumes.clone())
+        .unwrap_or_default();
     for v in &volumes {
         let path = if v.empty_dir.is_some() {
             let dir = pod_dir.join("volumes/empty-dir").join(&v.name);
@@ -148,9 +160,17 @@ pub async fn prepare(
                     dir
                 }
                 Ok(None) => {
-                    return Err(format!("volume \"{}\": this volume type is not supported by Berth's host runtime", v.name));
+                    return Err(format!(
+                        "volume \"{}\": this volume type is not supported by Berth's host runtime",
+                        v.name
+                    ));
                 }
-                Err(message) => return Err(format!("MountVolume.SetUp failed for volume \"{}\" : {message}", v.name)),
+                Err(message) => {
+                    return Err(format!(
+                        "MountVolume.SetUp failed for volume \"{}\" : {message}",
+                        v.name
+                    ));
+                }
             }
         };
         paths.insert(v.name.clone(), path);

@@ -8,7 +8,7 @@
 use super::lifecycle::{self, Action, Attempt, Finished, ProbeView};
 use super::probe::{self, Outcome, ProbeTarget, Tracker};
 use super::spec::{ContainerSpec, ExitRecord, Mount, SandboxSpec, ShimRecord, files, read_json, write_json};
-use super::{HostRuntime, env, etc, events, network, process, volumes};
+use super::{HostRuntime, cgroup, env, etc, events, network, process, volumes};
 use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, PodStatus, Probe, Secret};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
@@ -78,11 +78,13 @@ fn attempts(dir: &Path) -> Vec<(u32, PathBuf, Attempt)> {
                     exit_code: x.exit_code,
                     at: parse_time(&x.finished_at).unwrap_or_else(now),
                     start_error: x.message,
+                    oom_killed: x.oom_killed,
                 }),
                 (Some(s), None) if !process::is_same_process(s.shim_pid, s.shim_start) => Some(Finished {
                     exit_code: 137,
                     at: now(),
                     start_error: None,
+                    oom_killed: false,
                 }),
                 _ => None,
             };
@@ -102,10 +104,25 @@ fn attempts(dir: &Path) -> Vec<(u32, PathBuf, Attempt)> {
     out
 }
 
+/// Removes the cgroups of a finished run.
+fn release_cgroups(run_dir: &Path) {
+    if run_dir.join(files::EXIT).exists()
+        && let Some(spec) = read_json::<ContainerSpec>(run_dir, files::SPEC)
+    {
+        cgroup::remove(&spec.cgroups);
+    }
+}
+
 fn all_containers(pod: &Pod) -> Vec<&Container> {
     pod.spec
         .as_ref()
-        .map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()).collect())
+        .map(|s| {
+            s.init_containers
+                .iter()
+                .flatten()
+                .chain(s.containers.iter())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -133,10 +150,13 @@ impl Worker {
         let dir = self.dir.join("sandbox");
         let shim: Option<ShimRecord> = read_json(&dir, files::SHIM);
         let net: Option<NetworkRecord> = read_json(&dir, "network.json");
-        if let (Some(shim), Some(net)) = (shim, net) {
-            if process::is_same_process(shim.shim_pid, shim.shim_start) {
-                self.sandbox = Some(Sandbox { pid: shim.pid, ip: net.ip });
-            }
+        if let (Some(shim), Some(net)) = (shim, net)
+            && process::is_same_process(shim.shim_pid, shim.shim_start)
+        {
+            self.sandbox = Some(Sandbox {
+                pid: shim.pid,
+                ip: net.ip,
+            });
         }
     }
 
@@ -215,8 +235,11 @@ impl Worker {
         let (hostname, _) = etc::hostname(pod);
         std::fs::write(etc_dir.join("hosts"), etc::hosts(pod, ip)).map_err(|e| e.to_string())?;
         std::fs::write(etc_dir.join("hostname"), format!("{hostname}\n")).map_err(|e| e.to_string())?;
-        std::fs::write(etc_dir.join("resolv.conf"), etc::resolv_conf(pod, network::DNS_ADDRESS))
-            .map_err(|e| e.to_string())?;
+        std::fs::write(
+            etc_dir.join("resolv.conf"),
+            etc::resolv_conf(pod, network::DNS_ADDRESS),
+        )
+        .map_err(|e| e.to_string())?;
         Ok(())
     }
 
@@ -231,22 +254,32 @@ impl Worker {
         let argv = env::container_argv(c, &env);
         let pod_sc = pod.spec.as_ref().and_then(|s| s.security_context.as_ref());
         let sc = c.security_context.as_ref();
-        let uid = sc.and_then(|s| s.run_as_user).or(pod_sc.and_then(|s| s.run_as_user));
-        let gid = sc.and_then(|s| s.run_as_group).or(pod_sc.and_then(|s| s.run_as_group));
+        let uid = sc
+            .and_then(|s| s.run_as_user)
+            .or(pod_sc.and_then(|s| s.run_as_user));
+        let gid = sc
+            .and_then(|s| s.run_as_group)
+            .or(pod_sc.and_then(|s| s.run_as_group));
         let mut groups: Vec<u32> = pod_sc
             .and_then(|s| s.supplemental_groups.clone())
             .unwrap_or_default()
             .into_iter()
             .filter_map(|g| u32::try_from(g).ok())
             .collect();
-        if let Some(fs) = pod_sc.and_then(|s| s.fs_group).and_then(|g| u32::try_from(g).ok()) {
+        if let Some(fs) = pod_sc
+            .and_then(|s| s.fs_group)
+            .and_then(|g| u32::try_from(g).ok())
+        {
             groups.push(fs);
         }
         let mut mounts = Vec::new();
         let mut targets = Vec::new();
         for vm in c.volume_mounts.iter().flatten() {
             let Some(source) = volume_paths.get(&vm.name) else {
-                return Err(format!("volume \"{}\" not found for mount {}", vm.name, vm.mount_path));
+                return Err(format!(
+                    "volume \"{}\" not found for mount {}",
+                    vm.name, vm.mount_path
+                ));
             };
             let mut source = source.clone();
             if let Some(sub) = vm.sub_path.as_deref().filter(|s| !s.is_empty()) {
@@ -266,7 +299,11 @@ impl Worker {
             });
         }
         let etc_dir = self.dir.join("etc");
-        for (file, target) in [("hosts", "/etc/hosts"), ("hostname", "/etc/hostname"), ("resolv.conf", "/etc/resolv.conf")] {
+        for (file, target) in [
+            ("hosts", "/etc/hosts"),
+            ("hostname", "/etc/hostname"),
+            ("resolv.conf", "/etc/resolv.conf"),
+        ] {
             if !targets.iter().any(|t| t == target) {
                 mounts.push(Mount {
                     source: etc_dir.join(file),
@@ -290,16 +327,37 @@ impl Worker {
         })
     }
 
-    async fn start_container(&mut self, pod: &Pod, c: &Container, spec: ContainerSpec) -> Result<(), String> {
+    async fn start_container(
+        &mut self,
+        pod: &Pod,
+        c: &Container,
+        mut spec: ContainerSpec,
+    ) -> Result<(), String> {
         let base = self.containers_dir(&c.name);
-        let next = attempts(&base).last().map(|(n, _, _)| n + 1).unwrap_or(0);
+        let runs = attempts(&base);
+        for (_, run_dir, _) in &runs {
+            release_cgroups(run_dir);
+        }
+        let next = runs.last().map(|(n, _, _)| n + 1).unwrap_or(0);
         let dir = base.join(next.to_string());
+        spec.cgroups = cgroup::create(
+            &format!("{}/{}-{next}", pod.uid().unwrap_or_default(), c.name),
+            cgroup::Limits::of(c.resources.as_ref()),
+        );
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating the container directory: {e}"))?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         std::fs::write(dir.join("id"), &id).map_err(|e| e.to_string())?;
         write_json(&dir, files::SPEC, &spec).map_err(|e| e.to_string())?;
         let image = c.image.clone().unwrap_or_default();
-        events::emit(&self.rt.client, &self.rt.node_name, pod, "Normal", "Pulled", format!("Container image \"{image}\" already present on machine")).await;
+        events::emit(
+            &self.rt.client,
+            &self.rt.node_name,
+            pod,
+            "Normal",
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+        )
+        .await;
         let mut child = tokio::process::Command::new(&self.rt.berth_exe)
             .args(["shim", "run"])
             .arg(&dir)
@@ -308,7 +366,15 @@ impl Worker {
             .stderr(std::process::Stdio::null())
             .spawn()
             .map_err(|e| format!("starting the container shim: {e}"))?;
-        events::emit(&self.rt.client, &self.rt.node_name, pod, "Normal", "Created", format!("Created container: {}", c.name)).await;
+        events::emit(
+            &self.rt.client,
+            &self.rt.node_name,
+            pod,
+            "Normal",
+            "Created",
+            format!("Created container: {}", c.name),
+        )
+        .await;
         // Wait until the program runs (or failed to), so the status never shows a run
         // without a start time.
         for _ in 0..2000 {
@@ -325,18 +391,30 @@ impl Worker {
             let _ = child.wait().await;
             exited.notify_one();
         });
-        events::emit(&self.rt.client, &self.rt.node_name, pod, "Normal", "Started", format!("Started container {}", c.name)).await;
+        events::emit(
+            &self.rt.client,
+            &self.rt.node_name,
+            pod,
+            "Normal",
+            "Started",
+            format!("Started container {}", c.name),
+        )
+        .await;
         Ok(())
     }
 
     /// Stops a container's current run: preStop, SIGTERM, then SIGKILL after `grace`.
     async fn stop_container(&self, pod: &Pod, c: &Container, grace: i64, sandbox: Option<&Sandbox>) {
-        let Some((dir, attempt, shim)) = self.current_run(&c.name) else { return };
+        let Some((dir, attempt, shim)) = self.current_run(&c.name) else {
+            return;
+        };
         if attempt.finished.is_some() {
             return;
         }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(grace as u64);
-        if let (Some(pre_stop), Some(sandbox)) = (c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()), sandbox) {
+        if let (Some(pre_stop), Some(sandbox)) =
+            (c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()), sandbox)
+        {
             let probe = Probe {
                 exec: pre_stop.exec.clone(),
                 http_get: pre_stop.http_get.clone(),
@@ -346,14 +424,38 @@ impl Worker {
             };
             let target = self.probe_target(c, shim.pid, sandbox);
             if let Some(sleep) = &pre_stop.sleep {
-                let _ = tokio::time::timeout_at(deadline, tokio::time::sleep(Duration::from_secs(sleep.seconds.max(0) as u64))).await;
-            } else if let Ok(Outcome::Failure(msg)) = tokio::time::timeout_at(deadline, probe::run(&probe, &target)).await {
-                events::emit(&self.rt.client, &self.rt.node_name, pod, "Warning", "FailedPreStopHook", format!("PreStopHook failed: {msg}")).await;
+                let _ = tokio::time::timeout_at(
+                    deadline,
+                    tokio::time::sleep(Duration::from_secs(sleep.seconds.max(0) as u64)),
+                )
+                .await;
+            } else if let Ok(Outcome::Failure(msg)) =
+                tokio::time::timeout_at(deadline, probe::run(&probe, &target)).await
+            {
+                events::emit(
+                    &self.rt.client,
+                    &self.rt.node_name,
+                    pod,
+                    "Warning",
+                    "FailedPreStopHook",
+                    format!("PreStopHook failed: {msg}"),
+                )
+                .await;
             }
         }
-        events::emit(&self.rt.client, &self.rt.node_name, pod, "Normal", "Killing", format!("Stopping container {}", c.name)).await;
+        events::emit(
+            &self.rt.client,
+            &self.rt.node_name,
+            pod,
+            "Normal",
+            "Killing",
+            format!("Stopping container {}", c.name),
+        )
+        .await;
         process::signal(shim.pid, Signal::SIGTERM);
-        let exited = |dir: &Path| dir.join(files::EXIT).exists() || !process::is_same_process(shim.shim_pid, shim.shim_start);
+        let exited = |dir: &Path| {
+            dir.join(files::EXIT).exists() || !process::is_same_process(shim.shim_pid, shim.shim_start)
+        };
         while tokio::time::Instant::now() < deadline && !exited(&dir) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -385,9 +487,15 @@ impl Worker {
     /// Runs the probes that are due and returns what they say.
     async fn run_probes(&mut self, pod: &Pod, sandbox: &Sandbox) -> BTreeMap<String, ProbeView> {
         let mut views = BTreeMap::new();
-        let containers = pod.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default();
+        let containers = pod
+            .spec
+            .as_ref()
+            .map(|s| s.containers.clone())
+            .unwrap_or_default();
         for c in &containers {
-            let Some((_, attempt, shim)) = self.current_run(&c.name) else { continue };
+            let Some((_, attempt, shim)) = self.current_run(&c.name) else {
+                continue;
+            };
             let Some(started) = attempt.started_at.filter(|_| attempt.finished.is_none()) else {
                 continue;
             };
@@ -403,7 +511,10 @@ impl Worker {
             let target = self.probe_target(c, shim.pid, sandbox);
             let t = now();
             let mut messages = Vec::new();
-            let started_ok = match (&c.startup_probe, self.probes.get_mut(&c.name).and_then(|e| e.startup.as_mut())) {
+            let started_ok = match (
+                &c.startup_probe,
+                self.probes.get_mut(&c.name).and_then(|e| e.startup.as_mut()),
+            ) {
                 (Some(p), Some(tr)) => {
                     if tr.passing != Some(true) && tr.due <= t {
                         let out = probe::run(p, &target).await;
@@ -424,7 +535,10 @@ impl Worker {
             let mut ready = true;
             let mut live_failed = false;
             if started_ok {
-                if let (Some(p), Some(tr)) = (&c.readiness_probe, self.probes.get_mut(&c.name).and_then(|e| e.readiness.as_mut())) {
+                if let (Some(p), Some(tr)) = (
+                    &c.readiness_probe,
+                    self.probes.get_mut(&c.name).and_then(|e| e.readiness.as_mut()),
+                ) {
                     if tr.due <= t {
                         let out = probe::run(p, &target).await;
                         if let Outcome::Failure(m) = &out {
@@ -434,7 +548,10 @@ impl Worker {
                     }
                     ready = tr.passing == Some(true);
                 }
-                if let (Some(p), Some(tr)) = (&c.liveness_probe, self.probes.get_mut(&c.name).and_then(|e| e.liveness.as_mut())) {
+                if let (Some(p), Some(tr)) = (
+                    &c.liveness_probe,
+                    self.probes.get_mut(&c.name).and_then(|e| e.liveness.as_mut()),
+                ) {
                     if tr.due <= t {
                         let out = probe::run(p, &target).await;
                         if let Outcome::Failure(m) = &out {
@@ -448,7 +565,15 @@ impl Worker {
                 ready = false;
             }
             for m in messages {
-                events::emit(&self.rt.client, &self.rt.node_name, pod, "Warning", "Unhealthy", m).await;
+                events::emit(
+                    &self.rt.client,
+                    &self.rt.node_name,
+                    pod,
+                    "Warning",
+                    "Unhealthy",
+                    m,
+                )
+                .await;
             }
             views.insert(
                 c.name.clone(),
@@ -485,34 +610,61 @@ impl Worker {
             match self.start_sandbox(pod).await {
                 Ok(s) => self.sandbox = Some(s),
                 Err(e) => {
-                    events::emit(&self.rt.client, &self.rt.node_name, pod, "Warning", "FailedCreatePodSandBox", format!("Failed to create pod sandbox: {e}")).await;
-                    return Some(now().checked_add(SignedDuration::from_secs(5)).unwrap_or_else(|_| now()));
+                    events::emit(
+                        &self.rt.client,
+                        &self.rt.node_name,
+                        pod,
+                        "Warning",
+                        "FailedCreatePodSandBox",
+                        format!("Failed to create pod sandbox: {e}"),
+                    )
+                    .await;
+                    return Some(
+                        now()
+                            .checked_add(SignedDuration::from_secs(5))
+                            .unwrap_or_else(|_| now()),
+                    );
                 }
             }
         }
         let sandbox = self.sandbox.clone()?;
         let (config_maps, secrets) = self.fetch_sources(pod).await;
-        let volume_paths = match volumes::prepare(&self.rt.client, pod, &self.dir, &config_maps, &secrets).await {
-            Ok(paths) => {
-                self.volumes_ready = true;
-                self.last_volume_error = None;
-                Some(paths)
-            }
-            Err(e) => {
-                if self.last_volume_error.as_deref() != Some(e.as_str()) {
-                    events::emit(&self.rt.client, &self.rt.node_name, pod, "Warning", "FailedMount", e.clone()).await;
-                    self.last_volume_error = Some(e);
+        let volume_paths =
+            match volumes::prepare(&self.rt.client, pod, &self.dir, &config_maps, &secrets).await {
+                Ok(paths) => {
+                    self.volumes_ready = true;
+                    self.last_volume_error = None;
+                    Some(paths)
                 }
-                None
-            }
-        };
+                Err(e) => {
+                    if self.last_volume_error.as_deref() != Some(e.as_str()) {
+                        events::emit(
+                            &self.rt.client,
+                            &self.rt.node_name,
+                            pod,
+                            "Warning",
+                            "FailedMount",
+                            e.clone(),
+                        )
+                        .await;
+                        self.last_volume_error = Some(e);
+                    }
+                    None
+                }
+            };
         if let Err(e) = self.write_etc_files(pod, &sandbox.ip) {
             tracing::warn!(error = %e, "writing the pod's /etc files failed");
         }
 
         let mut history = BTreeMap::new();
         for c in all_containers(pod) {
-            history.insert(c.name.clone(), attempts(&self.containers_dir(&c.name)).into_iter().map(|(_, _, a)| a).collect());
+            history.insert(
+                c.name.clone(),
+                attempts(&self.containers_dir(&c.name))
+                    .into_iter()
+                    .map(|(_, _, a)| a)
+                    .collect(),
+            );
         }
         let probes = self.run_probes(pod, &sandbox).await;
         let env_sources_allocatable = BTreeMap::new();
@@ -549,40 +701,92 @@ impl Worker {
         if volume_paths.is_none() {
             // The sandbox runs but the pod is not ready to start containers yet; report its IP anyway.
             status.pod_ip = Some(sandbox.ip.clone());
-            status.pod_ips = Some(vec![k8s_openapi::api::core::v1::PodIP { ip: sandbox.ip.clone() }]);
+            status.pod_ips = Some(vec![k8s_openapi::api::core::v1::PodIP {
+                ip: sandbox.ip.clone(),
+            }]);
         }
         self.report(pod, status).await;
         for action in plan.actions {
             match action {
                 Action::Start { name } => {
-                    let Some(c) = all_containers(pod).into_iter().find(|c| c.name == name) else { continue };
-                    let (Some(paths), Some(env)) = (volume_paths.as_ref(), envs.get(&name)) else { continue };
+                    let Some(c) = all_containers(pod).into_iter().find(|c| c.name == name) else {
+                        continue;
+                    };
+                    let (Some(paths), Some(env)) = (volume_paths.as_ref(), envs.get(&name)) else {
+                        continue;
+                    };
                     let spec = match self.container_spec(pod, c, env.clone(), paths, &sandbox) {
                         Ok(s) => s,
                         Err(e) => {
-                            events::emit(&self.rt.client, &self.rt.node_name, pod, "Warning", "Failed", format!("Error: {e}")).await;
+                            events::emit(
+                                &self.rt.client,
+                                &self.rt.node_name,
+                                pod,
+                                "Warning",
+                                "Failed",
+                                format!("Error: {e}"),
+                            )
+                            .await;
                             continue;
                         }
                     };
                     let restarting = history.get(&name).is_some_and(|h| !h.is_empty());
                     if restarting && history.get(&name).is_some_and(|h| h.len() >= 2) {
-                        events::emit(&self.rt.client, &self.rt.node_name, pod, "Warning", "BackOff", format!("Back-off restarting failed container {name} in pod {}_{}({})", pod.name_any(), pod.namespace().unwrap_or_default(), pod.uid().unwrap_or_default())).await;
+                        events::emit(
+                            &self.rt.client,
+                            &self.rt.node_name,
+                            pod,
+                            "Warning",
+                            "BackOff",
+                            format!(
+                                "Back-off restarting failed container {name} in pod {}_{}({})",
+                                pod.name_any(),
+                                pod.namespace().unwrap_or_default(),
+                                pod.uid().unwrap_or_default()
+                            ),
+                        )
+                        .await;
                     }
                     if let Err(e) = self.start_container(pod, c, spec).await {
-                        events::emit(&self.rt.client, &self.rt.node_name, pod, "Warning", "Failed", format!("Error: {e}")).await;
+                        events::emit(
+                            &self.rt.client,
+                            &self.rt.node_name,
+                            pod,
+                            "Warning",
+                            "Failed",
+                            format!("Error: {e}"),
+                        )
+                        .await;
                     }
                 }
                 Action::Kill { name } => {
-                    let Some(c) = all_containers(pod).into_iter().find(|c| c.name == name) else { continue };
-                    events::emit(&self.rt.client, &self.rt.node_name, pod, "Normal", "Killing", format!("Container {name} failed liveness probe, will be restarted")).await;
-                    let grace = pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds).unwrap_or(30);
+                    let Some(c) = all_containers(pod).into_iter().find(|c| c.name == name) else {
+                        continue;
+                    };
+                    events::emit(
+                        &self.rt.client,
+                        &self.rt.node_name,
+                        pod,
+                        "Normal",
+                        "Killing",
+                        format!("Container {name} failed liveness probe, will be restarted"),
+                    )
+                    .await;
+                    let grace = pod
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.termination_grace_period_seconds)
+                        .unwrap_or(30);
                     self.stop_container(pod, c, grace, Some(&sandbox)).await;
                     self.probes.remove(&name);
                 }
             }
         }
         let soon = now().checked_add(SignedDuration::from_secs(1)).ok();
-        [plan.wake_at, self.next_probe(), soon].into_iter().flatten().min()
+        [plan.wake_at, self.next_probe(), soon]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     async fn report(&self, pod: &Pod, status: PodStatus) {
@@ -591,7 +795,10 @@ impl Worker {
         }
         let api: Api<Pod> = Api::namespaced(self.rt.client.clone(), &pod.namespace().unwrap_or_default());
         let patch = json!({"status": status});
-        if let Err(e) = api.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
+        if let Err(e) = api
+            .patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
             tracing::debug!(pod = %pod.name_any(), error = %e, "status update failed; will retry");
         }
     }
@@ -601,24 +808,45 @@ impl Worker {
         if let Some(pod) = pod {
             let sandbox = self.sandbox.clone();
             let containers: Vec<Container> = all_containers(pod).into_iter().cloned().collect();
-            let stops = containers.iter().map(|c| self.stop_container(pod, c, grace, sandbox.as_ref()));
+            let stops = containers
+                .iter()
+                .map(|c| self.stop_container(pod, c, grace, sandbox.as_ref()));
             futures::future::join_all(stops).await;
         } else {
             // The pod is gone from the API: kill what is left.
-            for run in std::fs::read_dir(self.dir.join("containers")).into_iter().flatten().flatten() {
-                if let Some((_, path, a)) = attempts(&run.path()).pop() {
-                    if a.finished.is_none() {
-                        if let Some(shim) = read_json::<ShimRecord>(&path, files::SHIM) {
-                            process::signal(shim.pid, Signal::SIGKILL);
-                        }
-                    }
+            for run in std::fs::read_dir(self.dir.join("containers"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if let Some((_, path, a)) = attempts(&run.path()).pop()
+                    && a.finished.is_none()
+                    && let Some(shim) = read_json::<ShimRecord>(&path, files::SHIM)
+                {
+                    process::signal(shim.pid, Signal::SIGKILL);
                 }
             }
         }
+        for c in std::fs::read_dir(self.dir.join("containers"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            for (_, run_dir, _) in attempts(&c.path()) {
+                release_cgroups(&run_dir);
+            }
+        }
         let sandbox_dir = self.dir.join("sandbox");
-        let uid = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let uid = self
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let shim: Option<ShimRecord> = read_json(&sandbox_dir, files::SHIM);
-        let alive = shim.as_ref().filter(|s| process::is_same_process(s.shim_pid, s.shim_start)).map(|s| s.pid);
+        let alive = shim
+            .as_ref()
+            .filter(|s| process::is_same_process(s.shim_pid, s.shim_start))
+            .map(|s| s.pid);
         let _ = self.rt.network.del(&uid, alive).await;
         if let Some(s) = shim {
             process::signal(s.shim_pid, Signal::SIGKILL);
@@ -676,7 +904,11 @@ pub async fn run(rt: Arc<HostRuntime>, dir: PathBuf, mut pods: watch::Receiver<O
             }
             return;
         }
-        if pod.status.as_ref().and_then(|s| s.phase.as_deref()).is_some_and(|p| p == "Succeeded" || p == "Failed")
+        if pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .is_some_and(|p| p == "Succeeded" || p == "Failed")
             && w.sandbox.is_none()
         {
             // Finished before this agent started: nothing runs, nothing to report.

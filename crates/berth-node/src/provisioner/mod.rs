@@ -138,6 +138,10 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
             continue;
         }
         let existing: BTreeSet<String> = volumes.state().iter().map(|v| v.name_any()).collect();
+        let live: HashSet<String> = (claims.state().iter().filter_map(|c| c.uid()))
+            .chain(volumes.state().iter().filter_map(|v| v.uid()))
+            .collect();
+        p.emitted.retain(|(uid, _, _)| live.contains(uid));
         for claim in claims.state() {
             let class = classes
                 .state()

@@ -46,7 +46,10 @@ impl Term {
         };
         let mut selector = term.label_selector.clone();
         let owner_labels = owner.metadata.labels.clone().unwrap_or_default();
-        for (keys, op) in [(&term.match_label_keys, "In"), (&term.mismatch_label_keys, "NotIn")] {
+        for (keys, op) in [
+            (&term.match_label_keys, "In"),
+            (&term.mismatch_label_keys, "NotIn"),
+        ] {
             for key in keys.iter().flatten() {
                 if let (Some(sel), Some(value)) = (selector.as_mut(), owner_labels.get(key)) {
                     sel.match_expressions
@@ -76,7 +79,11 @@ impl Term {
                 self.namespace_selector.as_ref(),
                 namespace_labels.get(ns).unwrap_or(&empty),
             );
-        in_ns && label_selector_matches(self.selector.as_ref(), pod.metadata.labels.as_ref().unwrap_or(&empty))
+        in_ns
+            && label_selector_matches(
+                self.selector.as_ref(),
+                pod.metadata.labels.as_ref().unwrap_or(&empty),
+            )
     }
 }
 
@@ -99,7 +106,8 @@ impl Terms {
         let aff = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
         let pa = aff.and_then(|a| a.pod_affinity.as_ref());
         let paa = aff.and_then(|a| a.pod_anti_affinity.as_ref());
-        let req = |v: Option<&Vec<PodAffinityTerm>>| v.into_iter().flatten().map(|t| Term::new(pod, t)).collect();
+        let req =
+            |v: Option<&Vec<PodAffinityTerm>>| v.into_iter().flatten().map(|t| Term::new(pod, t)).collect();
         let pref = |v: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>| {
             v.into_iter()
                 .flatten()
@@ -108,8 +116,12 @@ impl Terms {
         };
         Terms {
             affinity: req(pa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref())),
-            anti_affinity: req(paa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref())),
-            preferred_affinity: pref(pa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref())),
+            anti_affinity: req(
+                paa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref())
+            ),
+            preferred_affinity: pref(
+                pa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+            ),
             preferred_anti_affinity: pref(
                 paa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
             ),
@@ -156,7 +168,8 @@ impl PreState {
                         *s.existing_anti_affinity.entry(p).or_default() += 1;
                     }
                 }
-                if !terms.affinity.is_empty() && terms.affinity.iter().all(|t| t.matches(existing, ns_labels)) {
+                if !terms.affinity.is_empty() && terms.affinity.iter().all(|t| t.matches(existing, ns_labels))
+                {
                     for t in &terms.affinity {
                         if let Some(p) = pair(node, &t.topology_key) {
                             *s.affinity.entry(p).or_default() += 1;

@@ -21,7 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Placing the pod on the node would exceed a constraint's `maxSkew`.
 pub const REASON: &str = "node(s) didn't match pod topology spread constraints";
 /// The node lacks a constraint's topology key.
-pub const REASON_MISSING_LABEL: &str = "node(s) didn't match pod topology spread constraints (missing required label)";
+pub const REASON_MISSING_LABEL: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
 
 /// The hostname label, whose domains are single nodes.
 pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";

@@ -12,7 +12,8 @@ pub const REASON_NODE_CONFLICT: &str = "node(s) had volume node affinity conflic
 /// No volume can be bound or provisioned for a delayed claim (`ErrReasonBindConflict`).
 pub const REASON_BIND_CONFLICT: &str = "node(s) didn't find available persistent volumes to bind";
 /// A bound claim's volume does not exist (`ErrReasonPVNotExist`).
-pub const REASON_PV_NOT_EXIST: &str = "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)";
+pub const REASON_PV_NOT_EXIST: &str =
+    "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)";
 
 /// Whether a delayed claim can be satisfied on the node.
 pub fn delayed_fits(claim: &DelayedClaim, node: &NodeInfo<'_>) -> bool {

@@ -21,9 +21,17 @@ fn no_nodes_at_all() {
 
 #[test]
 fn spreads_by_least_allocation_and_breaks_ties_by_name() {
-    let w = World::new(vec![node("b", json!({})), node("a", json!({})), node("c", json!({}))]);
+    let w = World::new(vec![
+        node("b", json!({})),
+        node("a", json!({})),
+        node("c", json!({})),
+    ]);
     assert_eq!(run(&w, &pod("p", json!({}), json!({}))), Ok("a".to_string()));
-    let busy = pod("q", json!({}), json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]}));
+    let busy = pod(
+        "q",
+        json!({}),
+        json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]}),
+    );
     let w = w.with("a", busy);
     assert_eq!(run(&w, &pod("p", json!({}), json!({}))), Ok("b".to_string()));
 }
@@ -32,8 +40,16 @@ fn spreads_by_least_allocation_and_breaks_ties_by_name() {
 fn selector_and_cordon_and_readiness_reasons_are_counted_and_sorted() {
     let w = World::new(vec![
         node("a", json!({"disk": "hdd"})),
-        node_with("b", json!({"disk": "ssd"}), json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}})),
-        node_with("c", json!({"disk": "ssd"}), json!({"spec": {"unschedulable": true}})),
+        node_with(
+            "b",
+            json!({"disk": "ssd"}),
+            json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}}),
+        ),
+        node_with(
+            "c",
+            json!({"disk": "ssd"}),
+            json!({"spec": {"unschedulable": true}}),
+        ),
     ]);
     let p = pod("p", json!({}), json!({"nodeSelector": {"disk": "nvme"}}));
     assert_eq!(
@@ -64,22 +80,38 @@ fn the_brief_example_insufficient_cpu_and_affinity() {
 
 #[test]
 fn preemption_reports_the_filter_when_evicting_lower_priority_pods_would_not_help() {
-    let low = pod("low", json!({}), json!({"priority": 0, "containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}));
+    let low = pod(
+        "low",
+        json!({}),
+        json!({"priority": 0, "containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}),
+    );
     let w = World::new(vec![node("a", json!({}))]).with("a", low);
-    let p = pod("p", json!({}), json!({"priority": 10, "containers": [{"name": "c", "resources": {"requests": {"cpu": "9"}}}]}));
+    let p = pod(
+        "p",
+        json!({}),
+        json!({"priority": 10, "containers": [{"name": "c", "resources": {"requests": {"cpu": "9"}}}]}),
+    );
     assert_eq!(
         message(&w, &p),
         "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu.."
     );
     // When evicting would make room, Kubernetes preempts instead: no preemption part.
-    let p = pod("p", json!({}), json!({"priority": 10, "containers": [{"name": "c", "resources": {"requests": {"cpu": "7500m"}}}]}));
+    let p = pod(
+        "p",
+        json!({}),
+        json!({"priority": 10, "containers": [{"name": "c", "resources": {"requests": {"cpu": "7500m"}}}]}),
+    );
     assert_eq!(message(&w, &p), "0/1 nodes are available: 1 Insufficient cpu.");
 }
 
 #[test]
 fn preemption_policy_never() {
     let w = World::new(vec![node("a", json!({}))]);
-    let p = pod("p", json!({}), json!({"preemptionPolicy": "Never", "containers": [{"name": "c", "resources": {"requests": {"cpu": "9"}}}]}));
+    let p = pod(
+        "p",
+        json!({}),
+        json!({"preemptionPolicy": "Never", "containers": [{"name": "c", "resources": {"requests": {"cpu": "9"}}}]}),
+    );
     assert_eq!(
         message(&w, &p),
         "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.."
@@ -89,7 +121,11 @@ fn preemption_policy_never() {
 #[test]
 fn prefilter_failures_replace_the_histogram() {
     let w = World::new(vec![node("a", json!({})), node("b", json!({}))]);
-    let p = pod("p", json!({}), json!({"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}));
+    let p = pod(
+        "p",
+        json!({}),
+        json!({"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]}),
+    );
     let topo = compute(&p, &[], &[], &[]);
     let err = w.cluster(|c| schedule(&p, c, &topo)).expect_err("missing claim");
     assert_eq!(
@@ -99,7 +135,8 @@ fn prefilter_failures_replace_the_histogram() {
     );
     let c = claim(json!({"metadata": {"name": "data", "namespace": "default"},
         "spec": {"storageClassName": "fast", "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}));
-    let sc = class(json!({"metadata": {"name": "fast"}, "provisioner": "x", "volumeBindingMode": "Immediate"}));
+    let sc =
+        class(json!({"metadata": {"name": "fast"}, "provisioner": "x", "volumeBindingMode": "Immediate"}));
     let topo = compute(&p, &[&c], &[], &[&sc]);
     let err = w.cluster(|cl| schedule(&p, cl, &topo)).expect_err("unbound");
     assert_eq!(
@@ -112,8 +149,16 @@ fn prefilter_failures_replace_the_histogram() {
 #[test]
 fn untolerated_taint_message_names_key_and_value() {
     let w = World::new(vec![
-        node_with("a", json!({}), json!({"spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}})),
-        node_with("b", json!({}), json!({"spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}})),
+        node_with(
+            "a",
+            json!({}),
+            json!({"spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}}),
+        ),
+        node_with(
+            "b",
+            json!({}),
+            json!({"spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}}),
+        ),
     ]);
     let p = pod("p", json!({}), json!({}));
     assert_eq!(
@@ -121,7 +166,11 @@ fn untolerated_taint_message_names_key_and_value() {
         "0/2 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}. \
          preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.."
     );
-    let tolerant = pod("p", json!({}), json!({"tolerations": [{"key": "dedicated", "operator": "Exists"}]}));
+    let tolerant = pod(
+        "p",
+        json!({}),
+        json!({"tolerations": [{"key": "dedicated", "operator": "Exists"}]}),
+    );
     assert_eq!(run(&w, &tolerant), Ok("a".to_string()));
 }
 
@@ -150,15 +199,23 @@ fn required_zone_anti_affinity_puts_one_pod_per_zone_then_refuses() {
 #[test]
 fn preferred_node_affinity_wins_over_balance() {
     let w = World::new(vec![node("a", json!({})), node("b", json!({"disk": "ssd"}))]);
-    let p = pod("p", json!({}), json!({"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-        {"weight": 10, "preference": {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}}}));
+    let p = pod(
+        "p",
+        json!({}),
+        json!({"affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 10, "preference": {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}}]}}}),
+    );
     assert_eq!(run(&w, &p), Ok("b".to_string()));
 }
 
 #[test]
 fn prefer_no_schedule_taint_steers_away() {
     let w = World::new(vec![
-        node_with("a", json!({}), json!({"spec": {"taints": [{"key": "k", "effect": "PreferNoSchedule"}]}})),
+        node_with(
+            "a",
+            json!({}),
+            json!({"spec": {"taints": [{"key": "k", "effect": "PreferNoSchedule"}]}}),
+        ),
         node("b", json!({})),
     ]);
     assert_eq!(run(&w, &pod("p", json!({}), json!({}))), Ok("b".to_string()));
@@ -176,9 +233,17 @@ fn assumed_pods_count_like_bound_ones_and_the_pod_itself_is_ignored() {
 
 #[test]
 fn terminal_pods_free_their_resources() {
-    let mut done = pod("done", json!({}), json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "8"}}}]}));
+    let mut done = pod(
+        "done",
+        json!({}),
+        json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "8"}}}]}),
+    );
     done.status = Some(crate::testutil::from(json!({"phase": "Succeeded"})));
     let w = World::new(vec![node("a", json!({}))]).with("a", done);
-    let p = pod("p", json!({}), json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}));
+    let p = pod(
+        "p",
+        json!({}),
+        json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}),
+    );
     assert_eq!(run(&w, &p), Ok("a".to_string()));
 }

@@ -28,21 +28,47 @@ fn label_selector_operators() {
     let m = |v| label_selector_matches(Some(&sel(v)), &l);
     assert!(m(json!({"matchLabels": {"app": "web"}})));
     assert!(!m(json!({"matchLabels": {"app": "api"}})));
-    assert!(m(json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["api", "web"]}]})));
-    assert!(!m(json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["api"]}]})));
-    assert!(m(json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["api"]}]})));
-    assert!(m(json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]})));
-    assert!(!m(json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]})));
-    assert!(m(json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]})));
-    assert!(!m(json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]})));
-    assert!(m(json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]})));
-    assert!(!m(json!({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]})));
+    assert!(m(
+        json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["api", "web"]}]})
+    ));
+    assert!(!m(
+        json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["api"]}]})
+    ));
+    assert!(m(
+        json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["api"]}]})
+    ));
+    assert!(m(
+        json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]})
+    ));
+    assert!(!m(
+        json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]})
+    ));
+    assert!(m(
+        json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]})
+    ));
+    assert!(!m(
+        json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]})
+    ));
+    assert!(m(
+        json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]})
+    ));
+    assert!(!m(
+        json!({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]})
+    ));
     // Invalid selectors match nothing.
-    assert!(!m(json!({"matchExpressions": [{"key": "app", "operator": "In", "values": []}]})));
-    assert!(!m(json!({"matchExpressions": [{"key": "app", "operator": "Exists", "values": ["web"]}]})));
-    assert!(!m(json!({"matchExpressions": [{"key": "app", "operator": "Gt", "values": ["1"]}]})));
+    assert!(!m(
+        json!({"matchExpressions": [{"key": "app", "operator": "In", "values": []}]})
+    ));
+    assert!(!m(
+        json!({"matchExpressions": [{"key": "app", "operator": "Exists", "values": ["web"]}]})
+    ));
+    assert!(!m(
+        json!({"matchExpressions": [{"key": "app", "operator": "Gt", "values": ["1"]}]})
+    ));
     // matchLabels and matchExpressions are ANDed.
-    assert!(!m(json!({"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]})));
+    assert!(!m(
+        json!({"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]})
+    ));
 }
 
 #[test]
@@ -113,7 +139,9 @@ fn topology_terms() {
     let terms = |v| -> Vec<TopologySelectorTerm> { from(v) };
     assert!(topology_terms_match(&[], &l));
     assert!(topology_terms_match(
-        &terms(json!([{"matchLabelExpressions": [{"key": "topology.kubernetes.io/zone", "values": ["a", "b"]}]}])),
+        &terms(
+            json!([{"matchLabelExpressions": [{"key": "topology.kubernetes.io/zone", "values": ["a", "b"]}]}])
+        ),
         &l
     ));
     assert!(!topology_terms_match(
@@ -122,7 +150,9 @@ fn topology_terms() {
     ));
     assert!(!topology_terms_match(&terms(json!([{}])), &l));
     assert!(topology_terms_match(
-        &terms(json!([{}, {"matchLabelExpressions": [{"key": "topology.kubernetes.io/zone", "values": ["a"]}]}])),
+        &terms(
+            json!([{}, {"matchLabelExpressions": [{"key": "topology.kubernetes.io/zone", "values": ["a"]}]}])
+        ),
         &l
     ));
 }

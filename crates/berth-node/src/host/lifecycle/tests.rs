@@ -25,6 +25,7 @@ fn run(id: &str, start: u64, end: Option<(u64, i32)>) -> Attempt {
             exit_code: code,
             at: t(at),
             start_error: None,
+            oom_killed: false,
         }),
     }
 }
@@ -107,7 +108,14 @@ fn a_new_pod_starts_its_container_once_the_sandbox_runs() {
 fn a_running_container_without_probes_is_ready() {
     let p = Case::new(app())
         .runs("app", vec![run("a", 0, None)])
-        .probe("app", ProbeView { started: true, ready: true, failed: false })
+        .probe(
+            "app",
+            ProbeView {
+                started: true,
+                ready: true,
+                failed: false,
+            },
+        )
         .plan(1);
     assert!(p.actions.is_empty());
     assert_eq!(p.status.phase.as_deref(), Some("Running"));
@@ -123,20 +131,37 @@ fn a_running_container_without_probes_is_ready() {
 fn a_failing_readiness_probe_keeps_the_pod_unready() {
     let p = Case::new(app())
         .runs("app", vec![run("a", 0, None)])
-        .probe("app", ProbeView { started: true, ready: false, failed: false })
+        .probe(
+            "app",
+            ProbeView {
+                started: true,
+                ready: false,
+                failed: false,
+            },
+        )
         .plan(1);
     assert_eq!(p.status.phase.as_deref(), Some("Running"));
     let ready = cond(&p, "Ready");
     assert_eq!(ready.status, "False");
     assert_eq!(ready.reason.as_deref(), Some("ContainersNotReady"));
-    assert_eq!(ready.message.as_deref(), Some("containers with unready status: [app]"));
+    assert_eq!(
+        ready.message.as_deref(),
+        Some("containers with unready status: [app]")
+    );
 }
 
 #[test]
 fn a_failed_liveness_probe_kills_the_container() {
     let p = Case::new(app())
         .runs("app", vec![run("a", 0, None)])
-        .probe("app", ProbeView { started: true, ready: true, failed: true })
+        .probe(
+            "app",
+            ProbeView {
+                started: true,
+                ready: true,
+                failed: true,
+            },
+        )
         .plan(1);
     assert_eq!(p.actions, vec![Action::Kill { name: "app".into() }]);
 }
@@ -159,7 +184,11 @@ fn the_first_crash_restarts_at_once_then_back_off_doubles() {
     assert_eq!(p.wake_at, Some(t(12)));
     let cs = &p.status.container_statuses.as_ref().expect("statuses")[0];
     assert_eq!(cs.restart_count, 1);
-    let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()).expect("last state");
+    let last = cs
+        .last_state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref())
+        .expect("last state");
     assert_eq!((last.exit_code, last.reason.as_deref()), (1, Some("Error")));
     assert_eq!(p.status.phase.as_deref(), Some("Running"));
     assert_eq!(c.plan(12).actions, vec![start("app")]);
@@ -167,7 +196,9 @@ fn the_first_crash_restarts_at_once_then_back_off_doubles() {
 
 #[test]
 fn back_off_caps_at_five_minutes_and_resets_after_a_long_run() {
-    let crashes: Vec<Attempt> = (0..12).map(|i| run(&format!("r{i}"), i, Some((i + 1, 1)))).collect();
+    let crashes: Vec<Attempt> = (0..12)
+        .map(|i| run(&format!("r{i}"), i, Some((i + 1, 1))))
+        .collect();
     assert_eq!(backoff(&crashes), MAX_BACKOFF);
     let mut long = crashes.clone();
     long.push(run("long", 100, Some((100 + 601, 1))));
@@ -179,16 +210,22 @@ fn back_off_caps_at_five_minutes_and_resets_after_a_long_run() {
 fn restart_policies_decide_whether_a_finished_container_comes_back() {
     let mut spec = app();
     spec["restartPolicy"] = json!("OnFailure");
-    let ok = Case::new(spec.clone()).runs("app", vec![run("a", 0, Some((1, 0)))]).plan(2);
+    let ok = Case::new(spec.clone())
+        .runs("app", vec![run("a", 0, Some((1, 0)))])
+        .plan(2);
     assert!(ok.actions.is_empty());
     assert_eq!(ok.status.phase.as_deref(), Some("Succeeded"));
     assert_eq!(cond(&ok, "Ready").reason.as_deref(), Some("PodCompleted"));
-    let failed = Case::new(spec).runs("app", vec![run("a", 0, Some((1, 2)))]).plan(2);
+    let failed = Case::new(spec)
+        .runs("app", vec![run("a", 0, Some((1, 2)))])
+        .plan(2);
     assert_eq!(failed.actions, vec![start("app")]);
 
     let mut never = app();
     never["restartPolicy"] = json!("Never");
-    let p = Case::new(never).runs("app", vec![run("a", 0, Some((1, 2)))]).plan(2);
+    let p = Case::new(never)
+        .runs("app", vec![run("a", 0, Some((1, 2)))])
+        .plan(2);
     assert!(p.actions.is_empty());
     assert_eq!(p.status.phase.as_deref(), Some("Failed"));
     let term = state(&p, 0).terminated.as_ref().expect("terminated");
@@ -206,16 +243,23 @@ fn init_containers_run_one_at_a_time_before_the_containers() {
     assert_eq!(p.status.phase.as_deref(), Some("Pending"));
     let init = cond(&p, "Initialized");
     assert_eq!(init.status, "False");
-    assert_eq!(init.message.as_deref(), Some("containers with incomplete status: [one two]"));
+    assert_eq!(
+        init.message.as_deref(),
+        Some("containers with incomplete status: [one two]")
+    );
     assert_eq!(
         state(&p, 0).waiting.as_ref().and_then(|w| w.reason.as_deref()),
         Some("PodInitializing")
     );
 
-    let running = Case::new(spec.clone()).runs("one", vec![run("1", 0, None)]).plan(1);
+    let running = Case::new(spec.clone())
+        .runs("one", vec![run("1", 0, None)])
+        .plan(1);
     assert!(running.actions.is_empty());
 
-    let p = Case::new(spec.clone()).runs("one", vec![run("1", 0, Some((1, 0)))]).plan(2);
+    let p = Case::new(spec.clone())
+        .runs("one", vec![run("1", 0, Some((1, 0)))])
+        .plan(2);
     assert_eq!(p.actions, vec![start("two")]);
 
     let p = Case::new(spec)
@@ -232,12 +276,16 @@ fn a_failed_init_container_retries_or_fails_the_pod() {
         "initContainers": [{"name": "init", "image": "x"}],
         "containers": [{"name": "app", "image": "x"}],
     });
-    let p = Case::new(spec.clone()).runs("init", vec![run("1", 0, Some((1, 1)))]).plan(2);
+    let p = Case::new(spec.clone())
+        .runs("init", vec![run("1", 0, Some((1, 1)))])
+        .plan(2);
     assert_eq!(p.actions, vec![start("init")]);
 
     let mut never = spec;
     never["restartPolicy"] = json!("Never");
-    let p = Case::new(never).runs("init", vec![run("1", 0, Some((1, 1)))]).plan(2);
+    let p = Case::new(never)
+        .runs("init", vec![run("1", 0, Some((1, 1)))])
+        .plan(2);
     assert!(p.actions.is_empty());
     assert_eq!(p.status.phase.as_deref(), Some("Failed"));
 }
@@ -245,7 +293,8 @@ fn a_failed_init_container_retries_or_fails_the_pod() {
 #[test]
 fn a_configuration_error_keeps_the_container_waiting() {
     let mut c = Case::new(app());
-    c.errors.insert("app".into(), "configmap \"cfg\" not found".into());
+    c.errors
+        .insert("app".into(), "configmap \"cfg\" not found".into());
     let p = c.plan(0);
     assert!(p.actions.is_empty());
     let w = state(&p, 0).waiting.as_ref().expect("waiting");
@@ -262,6 +311,7 @@ fn a_start_error_is_reported_as_such() {
             exit_code: 128,
             at: t(1),
             start_error: Some("exec: \"nope\": executable file not found in $PATH".into()),
+            oom_killed: false,
         }),
     };
     let mut never = app();
@@ -269,14 +319,23 @@ fn a_start_error_is_reported_as_such() {
     let p = Case::new(never).runs("app", vec![attempt]).plan(2);
     let term = state(&p, 0).terminated.as_ref().expect("terminated");
     assert_eq!(term.reason.as_deref(), Some("StartError"));
-    assert!(term.message.as_deref().is_some_and(|m| m.contains("executable file not found")));
+    assert!(
+        term.message
+            .as_deref()
+            .is_some_and(|m| m.contains("executable file not found"))
+    );
 }
 
 #[test]
 fn condition_times_are_kept_while_their_status_holds() {
-    let c = Case::new(app())
-        .runs("app", vec![run("a", 0, None)])
-        .probe("app", ProbeView { started: true, ready: true, failed: false });
+    let c = Case::new(app()).runs("app", vec![run("a", 0, None)]).probe(
+        "app",
+        ProbeView {
+            started: true,
+            ready: true,
+            failed: false,
+        },
+    );
     let first = c.plan(5);
     let mut c2 = c;
     c2.pod.status = Some(first.status.clone());

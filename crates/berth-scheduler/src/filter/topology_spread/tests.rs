@@ -55,12 +55,17 @@ fn a_pod_outside_its_own_selector_does_not_count_itself() {
 fn nodes_without_the_key_are_unresolvable_and_do_not_count() {
     let w = World::new(vec![zoned("n1", "a"), node("n2", json!({}))]).with("n2", web("w0"));
     let p = pod("w1", json!({"app": "web"}), spread(json!({})));
-    assert_eq!(statuses(&w, &p), vec![None, Some(REASON_MISSING_LABEL.to_string())]);
+    assert_eq!(
+        statuses(&w, &p),
+        vec![None, Some(REASON_MISSING_LABEL.to_string())]
+    );
 }
 
 #[test]
 fn min_domains_makes_the_global_minimum_zero_until_enough_domains_exist() {
-    let w = World::new(vec![zoned("n1", "a"), zoned("n2", "b")]).with("n1", web("w0")).with("n2", web("w1"));
+    let w = World::new(vec![zoned("n1", "a"), zoned("n2", "b")])
+        .with("n1", web("w0"))
+        .with("n2", web("w1"));
     let p = pod("w2", json!({"app": "web"}), spread(json!({"minDomains": 3})));
     let skew = Some(REASON.to_string());
     assert_eq!(statuses(&w, &p), vec![skew.clone(), skew]);
@@ -94,14 +99,22 @@ fn node_taints_policy_honor_ignores_tainted_nodes() {
     let w = World::new(vec![
         zoned("n1", "a"),
         zoned("n2", "b"),
-        node_with("n3", json!({ZONE: "c"}), json!({"spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}})),
+        node_with(
+            "n3",
+            json!({ZONE: "c"}),
+            json!({"spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}}),
+        ),
     ])
     .with("n1", web("w0"))
     .with("n2", web("w1"));
     let skew = Some(REASON.to_string());
     let p = pod("w2", json!({"app": "web"}), spread(json!({})));
     assert_eq!(statuses(&w, &p)[..2], [skew.clone(), skew]);
-    let p = pod("w2", json!({"app": "web"}), spread(json!({"nodeTaintsPolicy": "Honor"})));
+    let p = pod(
+        "w2",
+        json!({"app": "web"}),
+        spread(json!({"nodeTaintsPolicy": "Honor"})),
+    );
     assert_eq!(statuses(&w, &p)[..2], [None, None]);
 }
 
@@ -109,9 +122,10 @@ fn node_taints_policy_honor_ignores_tainted_nodes() {
 fn terminating_pods_and_other_namespaces_do_not_count() {
     let mut gone = web("w0");
     gone.metadata.deletion_timestamp = Some(crate::testutil::from(json!("2026-01-01T00:00:00Z")));
-    let w = three_zones()
-        .with("n1", gone)
-        .with("n1", crate::testutil::pod_in("other", "w9", json!({"app": "web"}), json!({})));
+    let w = three_zones().with("n1", gone).with(
+        "n1",
+        crate::testutil::pod_in("other", "w9", json!({"app": "web"}), json!({})),
+    );
     let p = pod("w1", json!({"app": "web"}), spread(json!({})));
     assert_eq!(statuses(&w, &p), vec![None, None, None]);
 }
@@ -119,16 +133,31 @@ fn terminating_pods_and_other_namespaces_do_not_count() {
 #[test]
 fn match_label_keys_count_only_the_same_revision() {
     let w = three_zones().with("n1", pod("old", json!({"app": "web", "rev": "1"}), json!({})));
-    let p = pod("new", json!({"app": "web", "rev": "2"}), spread(json!({"matchLabelKeys": ["rev"]})));
+    let p = pod(
+        "new",
+        json!({"app": "web", "rev": "2"}),
+        spread(json!({"matchLabelKeys": ["rev"]})),
+    );
     assert_eq!(statuses(&w, &p), vec![None, None, None]);
-    let p = pod("new", json!({"app": "web", "rev": "1"}), spread(json!({"matchLabelKeys": ["rev"]})));
+    let p = pod(
+        "new",
+        json!({"app": "web", "rev": "1"}),
+        spread(json!({"matchLabelKeys": ["rev"]})),
+    );
     assert_eq!(statuses(&w, &p), vec![Some(REASON.to_string()), None, None]);
 }
 
 #[test]
 fn schedule_anyway_scores_emptier_zones_higher_and_never_filters() {
-    let w = three_zones().with("n1", web("w0")).with("n1", web("w1")).with("n2", web("w2"));
-    let p = pod("w3", json!({"app": "web"}), spread(json!({"whenUnsatisfiable": "ScheduleAnyway"})));
+    let w = three_zones()
+        .with("n1", web("w0"))
+        .with("n1", web("w1"))
+        .with("n2", web("w2"));
+    let p = pod(
+        "w3",
+        json!({"app": "web"}),
+        spread(json!({"whenUnsatisfiable": "ScheduleAnyway"})),
+    );
     assert_eq!(statuses(&w, &p), vec![None, None, None]);
     let scores = w.snapshot(&p, |s| {
         let feasible: Vec<&NodeInfo<'_>> = s.nodes.iter().collect();
