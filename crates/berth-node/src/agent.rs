@@ -136,9 +136,13 @@ async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<(), 
 
 /// Runs the agent until the API goes away.
 pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
-    let kubelet_port = crate::sim_streams::start_server(stream_backend(&cfg.runtime), cfg.stream_token.clone())
-        .await
-        .map_err(|source| AgentError::Streams { node: cfg.node_name.clone(), source })?;
+    let kubelet_port =
+        crate::sim_streams::start_server(stream_backend(&cfg.runtime), cfg.stream_token.clone())
+            .await
+            .map_err(|source| AgentError::Streams {
+                node: cfg.node_name.clone(),
+                source,
+            })?;
     let mut node_uid = String::new();
     for attempt in 0..50 {
         match register(&client, &cfg, kubelet_port).await {

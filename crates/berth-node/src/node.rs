@@ -74,6 +74,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kubelet_port_points_at_the_streaming_server() {
+        let mut n = node_object("node-1", None, "sim", "2026-01-01T00:00:00Z");
+        set_kubelet_port(&mut n, 41234);
+        assert_eq!(n["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"], 41234);
+        let internal = n["status"]["addresses"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["type"] == "InternalIP"))
+            .cloned();
+        assert_eq!(internal.map(|a| a["address"].clone()), Some(json!("127.0.0.1")));
+    }
+
+    #[test]
     fn node_carries_topology_and_ready() {
         let n = node_object("node-1", Some("a"), "sim", "2026-01-01T00:00:00Z");
         assert_eq!(n["metadata"]["labels"]["topology.kubernetes.io/zone"], "a");

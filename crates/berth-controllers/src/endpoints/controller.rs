@@ -18,6 +18,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
@@ -121,12 +122,11 @@ impl Caches {
         Caches { services, pods }
     }
 
-    fn pods_in(&self, namespace: &str) -> Vec<Pod> {
+    fn pods_in(&self, namespace: &str) -> Vec<Arc<Pod>> {
         self.pods
             .state()
-            .iter()
+            .into_iter()
             .filter(|p| p.metadata.namespace.as_deref() == Some(namespace))
-            .map(|p| (**p).clone())
             .collect()
     }
 

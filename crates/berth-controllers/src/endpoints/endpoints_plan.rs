@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 /// The annotation of Endpoints used as leader-election locks, which the controller never
@@ -30,9 +31,9 @@ pub enum EndpointsAction {
 ///
 /// `service` is `None` when the service does not exist (any more); `pods` may hold pods of
 /// any namespace (only the service's are considered); `current` is the stored Endpoints.
-pub fn plan_endpoints(
+pub fn plan_endpoints<P: Borrow<Pod>>(
     service: Option<&Service>,
-    pods: &[Pod],
+    pods: &[P],
     current: Option<&Endpoints>,
 ) -> EndpointsAction {
     let Some(svc) = service else {
@@ -96,10 +97,10 @@ struct Contribution {
 /// The subsets of the service's Endpoints: one address per selected pod and service port,
 /// ready pods (or all, with `publishNotReadyAddresses`) under `addresses`, the others under
 /// `notReadyAddresses`, repacked as `endpoints.RepackSubsets` does.
-pub fn desired_subsets(
+pub fn desired_subsets<P: Borrow<Pod>>(
     svc: &Service,
     selector: &BTreeMap<String, String>,
-    all_pods: &[Pod],
+    all_pods: &[P],
 ) -> Vec<EndpointSubset> {
     let publish = pods::publish_not_ready(svc);
     let family = pods::service_family(svc);
@@ -109,7 +110,7 @@ pub fn desired_subsets(
         .and_then(|s| s.ports.clone())
         .unwrap_or_default();
     let mut contributions = Vec::new();
-    for pod in all_pods {
+    for pod in all_pods.iter().map(Borrow::borrow) {
         if !pods::selects(svc, selector, pod) || !pods::should_be_in_endpoints(pod, publish) {
             continue;
         }

@@ -11,6 +11,7 @@ use super::pods::{self, Family, LABEL_HEADLESS};
 use k8s_openapi::api::core::v1::{Node, ObjectReference, Pod, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 /// `discovery.LabelServiceName`.
@@ -52,7 +53,12 @@ pub fn is_managed_slice_of(slice: &EndpointSlice, svc: &Service) -> bool {
 
 /// Plans the slices of one service. `slices` may hold any slices (only the service's managed
 /// ones are considered); `nodes` gives endpoint zones.
-pub fn plan_slices(svc: &Service, pods: &[Pod], nodes: &[Node], slices: &[EndpointSlice]) -> SlicePlan {
+pub fn plan_slices<P: Borrow<Pod>>(
+    svc: &Service,
+    pods: &[P],
+    nodes: &[Node],
+    slices: &[EndpointSlice],
+) -> SlicePlan {
     let Some(selector) = pods::managed_selector(svc) else {
         return SlicePlan::default();
     };
@@ -62,7 +68,7 @@ pub fn plan_slices(svc: &Service, pods: &[Pod], nodes: &[Node], slices: &[Endpoi
 
     // Desired endpoints grouped by port set, in the order port sets first appear.
     let mut groups: Vec<(Vec<EndpointPort>, Vec<Endpoint>)> = Vec::new();
-    let mut sorted: Vec<&Pod> = pods.iter().collect();
+    let mut sorted: Vec<&Pod> = pods.iter().map(Borrow::borrow).collect();
     sorted.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     for pod in sorted {
         if !pods::selects(svc, selector, pod) || !pods::should_be_in_endpoints(pod, true) {

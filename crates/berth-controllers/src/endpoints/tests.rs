@@ -7,6 +7,9 @@ use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde_json::{Value, json};
 
+/// No pods (a typed empty slice for the generic planners).
+const NO_PODS: &[Pod] = &[];
+
 fn svc(spec: Value) -> Service {
     let mut base = json!({"selector": {"app": "web"}, "clusterIP": "10.96.0.10",
         "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]});
@@ -347,12 +350,15 @@ fn a_change_updates_the_stored_object_in_place() {
 fn endpoints_of_deleted_services_are_deleted_except_leader_locks() {
     let stored: Endpoints =
         serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "default"}})).expect("ep");
-    assert_eq!(plan_endpoints(None, &[], Some(&stored)), EndpointsAction::Delete);
-    assert_eq!(plan_endpoints(None, &[], None), EndpointsAction::Keep);
+    assert_eq!(
+        plan_endpoints(None, NO_PODS, Some(&stored)),
+        EndpointsAction::Delete
+    );
+    assert_eq!(plan_endpoints(None, NO_PODS, None), EndpointsAction::Keep);
     let lock: Endpoints = serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "default",
         "annotations": {"control-plane.alpha.kubernetes.io/leader": "{}"}}}))
     .expect("ep");
-    assert_eq!(plan_endpoints(None, &[], Some(&lock)), EndpointsAction::Keep);
+    assert_eq!(plan_endpoints(None, NO_PODS, Some(&lock)), EndpointsAction::Keep);
 }
 
 #[test]
@@ -501,11 +507,11 @@ fn zones_come_from_the_node_label() {
 
 #[test]
 fn no_endpoints_means_one_empty_placeholder() {
-    let slice = only_create(plan_slices(&svc(json!({})), &[], &[], &[]));
+    let slice = only_create(plan_slices(&svc(json!({})), NO_PODS, &[], &[]));
     assert!(slice.endpoints.is_empty());
     assert_eq!(slice.ports, Some(Vec::new()));
     let placeholder = stored(slice, "web-aaaaa");
-    assert!(plan_slices(&svc(json!({})), &[], &[], std::slice::from_ref(&placeholder)).is_empty());
+    assert!(plan_slices(&svc(json!({})), NO_PODS, &[], std::slice::from_ref(&placeholder)).is_empty());
     // The first endpoint's slice takes over the placeholder (a create and a delete become
     // an update, as Kubernetes' `finalize` does).
     let plan = plan_slices(&svc(json!({})), &[pod("a", "10.244.0.2")], &[], &[placeholder]);
@@ -516,7 +522,7 @@ fn no_endpoints_means_one_empty_placeholder() {
     assert_eq!(plan.update[0].ports.as_ref().map(Vec::len), Some(1));
     // And back to a placeholder when the last pod goes.
     let full = stored(plan.update[0].clone(), "web-aaaaa");
-    let plan = plan_slices(&svc(json!({})), &[], &[], &[full]);
+    let plan = plan_slices(&svc(json!({})), NO_PODS, &[], &[full]);
     assert_eq!(plan.update.len(), 1);
     assert!(plan.update[0].endpoints.is_empty());
 }
@@ -548,18 +554,18 @@ fn steady_state_writes_nothing_and_changes_update_in_place() {
 #[test]
 fn other_services_and_unmanaged_slices_are_ignored() {
     let s = svc(json!({}));
-    let mut foreign = stored(only_create(plan_slices(&s, &[], &[], &[])), "web-mine");
+    let mut foreign = stored(only_create(plan_slices(&s, NO_PODS, &[], &[])), "web-mine");
     if let Some(l) = foreign.metadata.labels.as_mut() {
         l.insert(
             "endpointslice.kubernetes.io/managed-by".to_string(),
             "someone-else".to_string(),
         );
     }
-    let mut other_svc = stored(only_create(plan_slices(&s, &[], &[], &[])), "db-abcde");
+    let mut other_svc = stored(only_create(plan_slices(&s, NO_PODS, &[], &[])), "db-abcde");
     if let Some(l) = other_svc.metadata.labels.as_mut() {
         l.insert("kubernetes.io/service-name".to_string(), "db".to_string());
     }
-    let plan = plan_slices(&s, &[], &[], &[foreign, other_svc]);
+    let plan = plan_slices(&s, NO_PODS, &[], &[foreign, other_svc]);
     assert_eq!(plan.create.len(), 1);
     assert!(plan.delete.is_empty());
 }

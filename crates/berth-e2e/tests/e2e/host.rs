@@ -270,3 +270,60 @@ spec:
     assert_eq!(after["restartCount"], 0);
     assert_eq!(std::fs::read_to_string(out.join("started")).unwrap(), started);
 }
+
+#[test]
+fn a_remote_agent_joins_and_runs_pods_bound_to_it() {
+    let k = host();
+    let agent_dir = k.scratch("agent");
+    let url = k.get_json(&["endpoints", "kubernetes"]);
+    let ip = url.pointer("/subsets/0/addresses/0/ip").and_then(Value::as_str).unwrap().to_string();
+    let port = url.pointer("/subsets/0/ports/0/port").and_then(Value::as_i64).unwrap();
+    let token = std::fs::read_to_string(k.data_dir().join("pki/admin.token")).unwrap();
+    let mut agent = std::process::Command::new(crate::harness::berth_bin())
+        .args(["agent", "--server", &format!("https://{ip}:{port}"), "--node-name", "remote-1", "--zone", "z9"])
+        .arg("--token")
+        .arg(token.trim())
+        .arg("--certificate-authority")
+        .arg(k.data_dir().join("pki/ca.crt"))
+        .arg("--data-dir")
+        .arg(&agent_dir)
+        .args(["--pod-subnet", "50"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("node remote-1 Ready", Duration::from_secs(30), || {
+        k.kubectl(&["get", "node", "remote-1", "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"])
+            .stdout
+            == "True"
+    });
+    assert_eq!(
+        k.jsonpath(&["node", "remote-1"], "{.metadata.labels.topology\\.kubernetes\\.io/zone}"),
+        "z9"
+    );
+    k.apply_ok(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: far}
+spec:
+  nodeSelector: {kubernetes.io/hostname: remote-1}
+  containers:
+  - {name: app, image: debian:bookworm, command: ["sleep", "3600"]}
+"#,
+    );
+    wait_ready(&k, "far", Duration::from_secs(30));
+    let pod = k.get_json(&["pod", "far"]);
+    assert_eq!(pod.pointer("/spec/nodeName"), Some(&"remote-1".into()));
+    let ip = pod.pointer("/status/podIP").and_then(Value::as_str).unwrap();
+    assert!(ip.starts_with("10.244.50."), "pod IP {ip}");
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let reset = std::process::Command::new(crate::harness::berth_bin())
+        .arg("reset")
+        .arg("--data-dir")
+        .arg(&agent_dir)
+        .status()
+        .unwrap();
+    assert!(reset.success());
+}

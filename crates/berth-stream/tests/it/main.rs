@@ -248,3 +248,90 @@ async fn runtime_errors_and_bad_requests_are_plain_http_errors() {
     let (code, _) = get(port, "/exec/default/p/app?command=true&stdout=true", Some(TOKEN)).await;
     assert_eq!(code, 400, "an exec without an upgrade is refused");
 }
+
+#[tokio::test]
+async fn spdy_v4_exec_replies_to_streams_and_writes_the_status_last() {
+    use berth_stream::spdy::frame::{FLAG_FIN, Frame};
+    use berth_stream::spdy::headers::{Compressor, Decompressor};
+    use bytes::BytesMut;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = start(&dir).await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let req = format!(
+        "POST /exec/default/p/app?command=sh&command=-c&command=echo+hi%3B+echo+no+%3E%262%3B+exit+2&stdout=true&stderr=true HTTP/1.1\r\n\
+         Host: node\r\nAuthorization: Bearer {TOKEN}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\
+         X-Stream-Protocol-Version: v5.channel.k8s.io\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = BytesMut::new();
+    let head_end = loop {
+        s.read_buf(&mut buf).await.unwrap();
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(
+        head.contains("x-stream-protocol-version: v4.channel.k8s.io"),
+        "{head}"
+    );
+    let _ = buf.split_to(head_end);
+
+    let mut compressor = Compressor::default();
+    let mut out = BytesMut::new();
+    for (id, kind) in [(1u32, "error"), (3, "stdout"), (5, "stderr")] {
+        let h = compressor
+            .compress(&[("streamType".to_string(), kind.to_string())])
+            .unwrap();
+        Frame::SynStream {
+            stream_id: id,
+            associated_to: 0,
+            priority: 0,
+            flags: FLAG_FIN,
+            headers: h.into(),
+        }
+        .encode(&mut out);
+    }
+    s.write_all(&out).await.unwrap();
+
+    let mut decompressor = Decompressor::default();
+    let mut replies = Vec::new();
+    let mut data: std::collections::BTreeMap<u32, Vec<u8>> = Default::default();
+    let mut fins = Vec::new();
+    loop {
+        while let Some(f) = Frame::decode(&mut buf).unwrap() {
+            match f {
+                Frame::SynReply {
+                    stream_id, headers, ..
+                } => {
+                    decompressor.decompress(&headers).unwrap();
+                    replies.push(stream_id);
+                }
+                Frame::Data {
+                    stream_id,
+                    flags,
+                    data: d,
+                } => {
+                    data.entry(stream_id).or_default().extend_from_slice(&d);
+                    if flags & FLAG_FIN != 0 {
+                        fins.push(stream_id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if s.read_buf(&mut buf).await.unwrap() == 0 {
+            break;
+        }
+    }
+    assert_eq!(replies, [1, 3, 5], "every stream is replied to, in order");
+    assert_eq!(String::from_utf8_lossy(&data[&3]), "hi\n");
+    assert_eq!(String::from_utf8_lossy(&data[&5]), "no\n");
+    let status: serde_json::Value = serde_json::from_slice(&data[&1]).unwrap();
+    assert_eq!(status["reason"], "NonZeroExitCode");
+    assert_eq!(status["details"]["causes"][0]["message"], "2");
+    assert_eq!(fins.last(), Some(&1), "the error stream closes last: {fins:?}");
+    assert!(fins.contains(&3) && fins.contains(&5));
+}

@@ -1,5 +1,6 @@
 //! The command line: one definition per flag, one module per subcommand.
 
+mod agent;
 mod controllers;
 mod kubeconfig;
 mod reset;
@@ -20,6 +21,8 @@ pub struct Cli {
 enum Command {
     /// Run the control plane (API server on an embedded store).
     Server(server::ServerArgs),
+    /// Run a node agent that joins a remote API server.
+    Agent(agent::AgentArgs),
     /// Run the controllers and the scheduler against a remote API server.
     Controllers(controllers::ControllersArgs),
     /// Stop every pod of a server's host-runtime nodes and remove their network.
@@ -33,6 +36,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Server(args) => server::run(args),
+        Command::Agent(args) => agent::run(args),
         Command::Controllers(args) => controllers::run(args),
         Command::Reset(args) => reset::run(args),
         Command::Shim(args) => shim::run(args),
