@@ -7,6 +7,7 @@ use crate::sim;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, Pod, PodStatus};
+use k8s_openapi::api::node::v1::RuntimeClass;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, ResourceExt};
@@ -197,13 +198,19 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
             }
         }
         while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(2), changes.next()).await {}
-        let current = pods.state();
+        let mut current = pods.state();
         if let Some(workers) = host_workers.as_mut() {
+            // Pods whose RuntimeClass names the `sim` handler are simulated even here.
+            let handlers = runtime_handlers(&client, &current).await;
+            let (simulated, real): (Vec<_>, Vec<_>) = current.into_iter().partition(|p| {
+                let class = p.spec.as_ref().and_then(|s| s.runtime_class_name.as_deref());
+                class.and_then(|c| handlers.get(c)).is_some_and(|h| h == "sim")
+            });
             // Only a complete view may tear down pods that look gone.
             if pods.wait_until_ready().now_or_never().is_some() {
-                workers.sync(&current);
+                workers.sync(&real);
             }
-            continue;
+            current = simulated;
         }
         let live: BTreeSet<String> = current.iter().filter_map(|p| p.uid()).collect();
         ips.retain(|uid, _| live.contains(uid));
@@ -213,6 +220,22 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
             }
         }
     }
+}
+
+/// The handler of every RuntimeClass the pods name (missing classes are left out).
+async fn runtime_handlers(client: &Client, pods: &[std::sync::Arc<Pod>]) -> BTreeMap<String, String> {
+    let mut handlers = BTreeMap::new();
+    let classes: BTreeSet<&str> = pods
+        .iter()
+        .filter_map(|p| p.spec.as_ref().and_then(|s| s.runtime_class_name.as_deref()))
+        .collect();
+    let api: Api<RuntimeClass> = Api::all(client.clone());
+    for class in classes {
+        if let Ok(Some(rc)) = api.get_opt(class).await {
+            handlers.insert(class.to_string(), rc.handler);
+        }
+    }
+    handlers
 }
 
 fn host_workers(client: &Client, cfg: &AgentConfig, settings: &HostSettings) -> crate::host::PodWorkers {

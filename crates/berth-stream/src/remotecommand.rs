@@ -109,12 +109,16 @@ pub fn success_status() -> Value {
     json!({"metadata": {}, "status": "Success"})
 }
 
-/// The kubelet's status for a command that exited with `code != 0`.
-pub fn exit_code_status(code: i32) -> Value {
+/// The kubelet's status for `command` exiting with `code != 0` (the message wraps
+/// containerd's `error executing command [<argv>], exit code <n>`).
+pub fn exit_code_status(command: &[String], code: i32) -> Value {
     json!({
         "metadata": {},
         "status": "Failure",
-        "message": format!("command terminated with non-zero exit code: exit status {code}"),
+        "message": format!(
+            "command terminated with non-zero exit code: error executing command [{}], exit code {code}",
+            command.join(" ")
+        ),
         "reason": "NonZeroExitCode",
         "details": {"causes": [{"reason": "ExitCode", "message": code.to_string()}]},
     })
@@ -132,12 +136,12 @@ pub fn internal_error_status(err: &str) -> Value {
     })
 }
 
-fn status_of_exit(status: std::io::Result<std::process::ExitStatus>) -> Value {
+fn status_of_exit(command: &[String], status: std::io::Result<std::process::ExitStatus>) -> Value {
     use std::os::unix::process::ExitStatusExt;
     match status {
         Ok(s) if s.success() => success_status(),
         Ok(s) => match (s.code(), s.signal()) {
-            (Some(code), _) => exit_code_status(code),
+            (Some(code), _) => exit_code_status(command, code),
             (None, Some(sig)) => {
                 internal_error_status(&format!("error executing command in container: signal {sig}"))
             }
@@ -211,7 +215,7 @@ async fn exec_pipes(mut cmd: tokio::process::Command, opts: &ExecOptions, io: Se
     }
     let status = child.wait().await;
     drain(readers).await;
-    status_of_exit(status)
+    status_of_exit(&opts.command, status)
 }
 
 async fn exec_tty(cmd: tokio::process::Command, opts: &ExecOptions, io: SessionIo) -> Value {
@@ -263,7 +267,7 @@ async fn exec_tty(cmd: tokio::process::Command, opts: &ExecOptions, io: SessionI
     if let Some(r) = resizer {
         r.abort();
     }
-    status_of_exit(status)
+    status_of_exit(&opts.command, status)
 }
 
 /// Attaches the session to a running process's stdio; the status is Success when its output
@@ -533,20 +537,16 @@ mod tests {
             serde_json::to_string(&success_status()).expect("json"),
             r#"{"metadata":{},"status":"Success"}"#
         );
-        let s = exit_code_status(3);
+        let s = exit_code_status(&["sh".into(), "-c".into(), "exit 3".into()], 3);
         assert_eq!(s["reason"], "NonZeroExitCode");
         assert_eq!(
             s["details"]["causes"][0],
             json!({"reason": "ExitCode", "message": "3"})
         );
-        assert_eq!(
-            s["message"],
-            "command terminated with non-zero exit code: exit status 3"
-        );
-        assert_eq!(
-            status_bytes(ws::V1, &s),
-            b"command terminated with non-zero exit code: exit status 3"
-        );
+        let message =
+            "command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3";
+        assert_eq!(s["message"], message);
+        assert_eq!(status_bytes(ws::V1, &s), message.as_bytes());
         assert!(status_bytes(ws::V2, &success_status()).is_empty());
     }
 
@@ -562,10 +562,10 @@ mod tests {
             stdout: true,
             stderr: true,
             tty: false,
-            command: vec![],
+            command: vec!["sh".into(), "-c".into(), "cat; echo err >&2; exit 3".into()],
         };
         let status = exec(cmd, &opts, io).await;
-        assert_eq!(status, exit_code_status(3));
+        assert_eq!(status, exit_code_status(&opts.command, 3));
         assert_eq!(collect(&mut out), ("from stdin\n".into(), "err\n".into()));
     }
 

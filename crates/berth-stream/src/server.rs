@@ -97,11 +97,7 @@ async fn handle(mut req: Request<Incoming>, backend: Arc<dyn PodStreams>, token:
     }
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
-    let segs: Vec<String> = path
-        .trim_matches('/')
-        .split('/')
-        .map(percent_decode)
-        .collect();
+    let segs: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let pod = |ns: &str, name: &str, uid: &str| PodRef {
         namespace: ns.to_string(),

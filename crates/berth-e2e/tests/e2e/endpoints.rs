@@ -230,12 +230,22 @@ fn headless_service_statefulset_gets_endpoints_and_slices() {
 }
 
 #[test]
-fn runtime_classes_are_served() {
+fn runtime_classes_and_slices_are_served_and_explained() {
     let b = Berth::start();
     b.apply_ok("apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: gvisor}\nhandler: runsc\n");
     let rows = table(&b.kubectl_ok(&["get", "runtimeclasses"]));
     assert_eq!(rows[0], ["NAME", "HANDLER", "AGE"]);
     assert_eq!(rows[1][..2], ["gvisor", "runsc"]);
+    let explain = b.kubectl_ok(&["explain", "endpointslices.addressType"]);
+    assert!(
+        explain.contains("addressType specifies the type of address"),
+        "{explain}"
+    );
+    let explain = b.kubectl_ok(&["explain", "runtimeclass.handler"]);
+    assert!(
+        explain.contains("handler specifies the underlying runtime"),
+        "{explain}"
+    );
     let out = b.kubectl_fails(&["patch", "runtimeclass", "gvisor", "-p", r#"{"handler":"kata"}"#]);
     assert!(
         out.stderr

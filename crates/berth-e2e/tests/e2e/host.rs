@@ -327,3 +327,28 @@ spec:
         .unwrap();
     assert!(reset.success());
 }
+
+#[test]
+fn a_runtime_class_with_the_sim_handler_simulates_the_pod_on_a_host_node() {
+    let k = host();
+    k.apply_ok(
+        r#"
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: simulated}
+handler: sim
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pretend}
+spec:
+  runtimeClassName: simulated
+  containers:
+  - {name: app, image: registry.example/not-on-this-host:1}
+"#,
+    );
+    wait_ready(&k, "pretend", Duration::from_secs(30));
+    let pods_dir = k.data_dir().join("nodes/node-1/pods");
+    let on_disk = std::fs::read_dir(&pods_dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(on_disk, 0, "a simulated pod left host-runtime state");
+}

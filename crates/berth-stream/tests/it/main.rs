@@ -221,7 +221,7 @@ async fn websocket_v4_success_and_v1_text_errors() {
     let ch = collect(&mut ws).await;
     assert_eq!(
         String::from_utf8_lossy(&ch[3]),
-        "command terminated with non-zero exit code: exit status 1"
+        "command terminated with non-zero exit code: error executing command [false], exit code 1"
     );
 }
 
