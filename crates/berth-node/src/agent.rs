@@ -256,11 +256,12 @@ fn host_workers(client: &Client, cfg: &AgentConfig, settings: &HostSettings) -> 
 }
 
 /// The runtime's answer to exec, attach, port-forward and logs.
-// FIXME: the host runtime has no `PodStreams` of its own yet; until it has, its pods are
-// served like simulated ones (commands run on the host, not inside the pod's namespaces).
 fn stream_backend(runtime: &NodeRuntime) -> std::sync::Arc<dyn berth_stream::PodStreams> {
     match runtime {
-        NodeRuntime::Sim | NodeRuntime::Host(_) => std::sync::Arc::new(crate::sim_streams::SimStreams),
+        NodeRuntime::Sim => std::sync::Arc::new(crate::sim_streams::SimStreams),
+        NodeRuntime::Host(settings) => std::sync::Arc::new(crate::host::streams::HostStreams {
+            root: settings.root.clone(),
+        }),
     }
 }
 

@@ -276,11 +276,26 @@ fn a_remote_agent_joins_and_runs_pods_bound_to_it() {
     let k = host();
     let agent_dir = k.scratch("agent");
     let url = k.get_json(&["endpoints", "kubernetes"]);
-    let ip = url.pointer("/subsets/0/addresses/0/ip").and_then(Value::as_str).unwrap().to_string();
-    let port = url.pointer("/subsets/0/ports/0/port").and_then(Value::as_i64).unwrap();
+    let ip = url
+        .pointer("/subsets/0/addresses/0/ip")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_string();
+    let port = url
+        .pointer("/subsets/0/ports/0/port")
+        .and_then(Value::as_i64)
+        .unwrap();
     let token = std::fs::read_to_string(k.data_dir().join("pki/admin.token")).unwrap();
     let mut agent = std::process::Command::new(crate::harness::berth_bin())
-        .args(["agent", "--server", &format!("https://{ip}:{port}"), "--node-name", "remote-1", "--zone", "z9"])
+        .args([
+            "agent",
+            "--server",
+            &format!("https://{ip}:{port}"),
+            "--node-name",
+            "remote-1",
+            "--zone",
+            "z9",
+        ])
         .arg("--token")
         .arg(token.trim())
         .arg("--certificate-authority")
@@ -293,12 +308,21 @@ fn a_remote_agent_joins_and_runs_pods_bound_to_it() {
         .spawn()
         .unwrap();
     wait_for("node remote-1 Ready", Duration::from_secs(30), || {
-        k.kubectl(&["get", "node", "remote-1", "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"])
-            .stdout
+        k.kubectl(&[
+            "get",
+            "node",
+            "remote-1",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
+        ])
+        .stdout
             == "True"
     });
     assert_eq!(
-        k.jsonpath(&["node", "remote-1"], "{.metadata.labels.topology\\.kubernetes\\.io/zone}"),
+        k.jsonpath(
+            &["node", "remote-1"],
+            "{.metadata.labels.topology\\.kubernetes\\.io/zone}"
+        ),
         "z9"
     );
     k.apply_ok(
@@ -351,4 +375,80 @@ spec:
     let pods_dir = k.data_dir().join("nodes/node-1/pods");
     let on_disk = std::fs::read_dir(&pods_dir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(on_disk, 0, "a simulated pod left host-runtime state");
+}
+
+#[test]
+fn exec_logs_and_port_forward_reach_inside_the_pod() {
+    let k = host();
+    let marker = format!("berth-e2e-web-{}", std::process::id());
+    k.apply_ok(&format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: web}}
+spec:
+  containers:
+  - name: app
+    image: python:3
+    command: ["sh", "-c", "echo starting run; cd /tmp && echo hello-from-pod > index.html && python3 -m http.server 8000; : {marker}"]
+    env: [{{name: FOO, value: bar}}]
+"#
+    ));
+    wait_ready(&k, "web", Duration::from_secs(30));
+    // exec runs inside the container: its environment, its PID namespace.
+    let out = k.kubectl_ok(&["exec", "web", "--", "sh", "-c", "echo $FOO; cat /proc/1/comm"]);
+    assert_eq!(out, "bar\nsh\n");
+    // exec -it gets a terminal.
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", "kubectl exec -it web -- tty", "/dev/null"])
+        .env("KUBECONFIG", k.kubeconfig())
+        .env("HOME", k.home());
+    let tty = crate::harness::run_process(cmd, None, Duration::from_secs(30));
+    assert!(tty.stdout.contains("/dev/pts/"), "exec -it: {tty:?}");
+    // port-forward reaches the pod's own loopback.
+    let mut pf = k.spawn_kubectl(&["port-forward", "pod/web", ":8000"]);
+    let lines = pf.wait_for_lines("the forwarding address", 1, |l| {
+        l.starts_with("Forwarding from 127.0.0.1:")
+    });
+    let port = lines[0]
+        .trim_start_matches("Forwarding from 127.0.0.1:")
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let body = wait_for_value("a page through port-forward", Duration::from_secs(15), || {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "5",
+                &format!("http://127.0.0.1:{port}/index.html"),
+            ])
+            .output()
+            .ok()?;
+        let body = String::from_utf8_lossy(&out.stdout).into_owned();
+        (!body.is_empty()).then_some(body)
+    });
+    assert_eq!(body, "hello-from-pod\n");
+    pf.stop();
+    // The server's request log reaches `kubectl logs`; after a restart `--previous` has it.
+    wait_for("the request in the log", Duration::from_secs(15), || {
+        k.kubectl_ok(&["logs", "web"]).contains("GET /index.html")
+    });
+    let killed = std::process::Command::new("pkill")
+        .args(["-KILL", "-f", &marker])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    wait_for("a restart", Duration::from_secs(30), || {
+        container_status(&k, "web")["restartCount"] == 1
+            && container_status(&k, "web")["state"]["running"].is_object()
+    });
+    let previous = k.kubectl_ok(&["logs", "web", "--previous"]);
+    assert!(
+        previous.contains("starting run") && previous.contains("GET /index.html"),
+        "{previous}"
+    );
+    let tail = k.kubectl_ok(&["logs", "web", "--tail", "1"]);
+    assert_eq!(tail.lines().count(), 1);
 }

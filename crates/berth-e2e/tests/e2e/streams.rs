@@ -403,3 +403,34 @@ fn streaming_needs_a_scheduled_running_container() {
         "an unscheduled pod has no log yet"
     );
 }
+
+#[test]
+fn python_client_exec_reads_output_and_the_return_code() {
+    const SCRIPT: &str = r#"
+import sys
+from kubernetes import client, config
+from kubernetes.stream import stream
+config.load_kube_config(sys.argv[1])
+v1 = client.CoreV1Api()
+out = stream(v1.connect_get_namespaced_pod_exec, "shell", "default",
+             command=["sh", "-c", "echo from-python"], stderr=True, stdin=False, stdout=True, tty=False)
+print("out=" + out.strip())
+resp = stream(v1.connect_get_namespaced_pod_exec, "shell", "default",
+              command=["sh", "-c", "echo e >&2; exit 5"], stderr=True, stdin=False, stdout=True, tty=False,
+              _preload_content=False)
+resp.run_forever(timeout=20)
+print("stderr=" + resp.read_stderr().strip())
+print("rc=%s" % resp.returncode)
+"#;
+    let b = Berth::start();
+    running_pod(&b, "shell", &["app"]);
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(SCRIPT)
+        .arg(b.kubeconfig())
+        .env("HOME", b.home());
+    let out = run_process(cmd, None, TIMEOUT);
+    assert!(out.success(), "python exec failed: {out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines, ["out=from-python", "stderr=e", "rc=5"], "{out:?}");
+}

@@ -27,6 +27,7 @@ pub mod projection;
 pub mod rootfs;
 pub mod shim;
 pub mod spec;
+pub mod streams;
 pub mod volumes;
 pub mod worker;
 
@@ -115,6 +116,18 @@ impl PodWorkers {
             }
         });
     }
+}
+
+/// The file in a pod's directory naming the pod (`{"namespace": …, "name": …}`).
+pub const POD_RECORD: &str = "pod.json";
+
+/// The namespace and name of the pod whose directory is `dir`.
+pub fn pod_dir_record(dir: &std::path::Path) -> Option<(String, String)> {
+    let v: serde_json::Value = spec::read_json(dir, POD_RECORD)?;
+    Some((
+        v["namespace"].as_str()?.to_string(),
+        v["name"].as_str()?.to_string(),
+    ))
 }
 
 /// Stops every sandbox and container under a node root (for `berth reset`): kills the

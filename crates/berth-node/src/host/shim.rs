@@ -200,6 +200,8 @@ pub fn run(dir: &Path) -> Result<(), ShimError> {
         oom_killed: status.signal() == Some(9) && super::cgroup::oom_killed(&spec.cgroups),
     };
     log.finish();
+    // Tells `kubectl logs -f` that this run's log is complete.
+    let _ = std::fs::write(berth_stream::logs::done_marker(&dir.join(files::LOG)), b"");
     write_json(dir, files::EXIT, &exit).map_err(io("writing the exit record"))
 }
 

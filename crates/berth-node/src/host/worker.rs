@@ -874,6 +874,12 @@ pub async fn run(rt: Arc<HostRuntime>, dir: PathBuf, mut pods: watch::Receiver<O
     if let Err(e) = std::fs::create_dir_all(&w.dir) {
         tracing::warn!(dir = %w.dir.display(), error = %e, "creating the pod directory failed");
     }
+    if let Some(pod) = pods.borrow().as_ref() {
+        let record = json!({"namespace": pod.namespace(), "name": pod.name_any()});
+        if let Err(e) = write_json(&w.dir, super::POD_RECORD, &record) {
+            tracing::warn!(dir = %w.dir.display(), error = %e, "recording the pod's name failed");
+        }
+    }
     w.adopt_sandbox();
     loop {
         let pod = pods.borrow_and_update().clone();
