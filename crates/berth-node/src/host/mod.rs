@@ -14,6 +14,7 @@
 //! `pods/<uid>/containers/<name>/<run>/…`.
 
 pub mod cgroup;
+pub mod dns;
 pub mod env;
 pub mod etc;
 pub mod events;

@@ -75,6 +75,9 @@ async fn run_async(args: AgentArgs) -> anyhow::Result<()> {
             berth_node::host::network::ensure_namespace(&namespace)
                 .await
                 .context("creating the pod network (the host runtime needs root)")?;
+            berth_node::host::dns::start(&namespace, client.clone())
+                .await
+                .context("starting the cluster DNS server")?;
             berth_node::NodeRuntime::Host(berth_node::HostSettings {
                 root: node_root.clone(),
                 network_namespace: namespace,

@@ -96,7 +96,7 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         tokio::spawn(berth_controllers::run_all(client.clone()));
         tokio::spawn(berth_scheduler::binder::run(client.clone()));
     }
-    let node_runtime = node_runtime(&args).await?;
+    let node_runtime = node_runtime(&args, &client).await?;
     for i in 0..args.nodes.max(1) {
         let zone = (!args.zones.is_empty()).then(|| args.zones[usize::from(i) % args.zones.len()].clone());
         let cfg = berth_node::AgentConfig {
@@ -148,7 +148,10 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
 
 /// The host runtime's shared settings (`None` for the simulated runtime): the pod network's
 /// namespace is created here, once per server.
-async fn node_runtime(args: &ServerArgs) -> anyhow::Result<Option<berth_node::HostSettings>> {
+async fn node_runtime(
+    args: &ServerArgs,
+    client: &kube::Client,
+) -> anyhow::Result<Option<berth_node::HostSettings>> {
     if args.runtime != Runtime::Host {
         return Ok(None);
     }
@@ -160,6 +163,9 @@ async fn node_runtime(args: &ServerArgs) -> anyhow::Result<Option<berth_node::Ho
     berth_node::host::network::ensure_namespace(&namespace)
         .await
         .context("creating the pod network (the host runtime needs root; pass --runtime sim to simulate pods instead)")?;
+    berth_node::host::dns::start(&namespace, client.clone())
+        .await
+        .context("starting the cluster DNS server")?;
     let berth_exe = std::env::current_exe().context("finding the berth binary")?;
     Ok(Some(berth_node::HostSettings {
         root: data_dir.join("nodes"),
