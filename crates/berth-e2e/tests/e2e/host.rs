@@ -452,3 +452,101 @@ spec:
     let tail = k.kubectl_ok(&["logs", "web", "--tail", "1"]);
     assert_eq!(tail.lines().count(), 1);
 }
+
+/// Issue 5's whole story on one StatefulSet: identity, own volumes, DNS between pods,
+/// graceful replacement with the same data, and survival of a server restart.
+#[test]
+fn statefulset_pods_have_stable_identity_storage_and_dns() {
+    let mut k = host();
+    k.apply_ok(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {clusterIP: None, selector: {app: web}, ports: [{name: http, port: 8000}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 10
+      containers:
+      - name: app
+        image: python:3
+        command: ["sh", "-c"]
+        args:
+        - |
+          trap 'echo "$(hostname) got SIGTERM" > /data/terminated; exit 0' TERM
+          hostname > /data/hostname
+          echo "$(hostname)" >> /data/boots
+          touch /data/only-$(hostname)
+          cd /data && python3 -m http.server 8000 &
+          wait
+        ports: [{name: http, containerPort: 8000}]
+        readinessProbe: {httpGet: {path: /hostname, port: http}, periodSeconds: 1}
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 100Mi}}}
+"#,
+    );
+    wait_for("3 ready replicas", Duration::from_secs(90), || {
+        k.jsonpath(&["statefulset", "web"], "{.status.readyReplicas}") == "3"
+    });
+    let exec = |k: &Berth, pod: &str, script: &str| k.kubectl_ok(&["exec", pod, "--", "sh", "-c", script]);
+    let mut ips = Vec::new();
+    for i in 0..3 {
+        let pod = format!("web-{i}");
+        assert_eq!(exec(&k, &pod, "cat /data/hostname").trim(), pod);
+        // Its own claim only: no other pod's files.
+        assert_eq!(exec(&k, &pod, "ls /data | grep only-").trim(), format!("only-{pod}"));
+        assert_eq!(k.jsonpath(&["pvc", &format!("data-{pod}")], "{.status.phase}"), "Bound");
+        ips.push(k.jsonpath(&["pod", &pod], "{.status.podIP}"));
+    }
+    // Stable DNS names resolve to pod IPs, and pods reach each other over them.
+    for (i, ip) in ips.iter().enumerate() {
+        let resolved = exec(&k, "web-0", &format!("getent hosts web-{i}.web | cut -d' ' -f1"));
+        assert_eq!(resolved.trim(), ip);
+    }
+    let fetched = exec(&k, "web-0",
+        "python3 -c \"import urllib.request;print(urllib.request.urlopen('http://web-2.web.default.svc.cluster.local:8000/hostname').read().decode().strip())\"",
+    );
+    assert_eq!(fetched.trim(), "web-2");
+    let headless = exec(&k, "web-0", "getent ahostsv4 web | cut -d' ' -f1 | sort -u");
+    let mut sorted = ips.clone();
+    sorted.sort();
+    assert_eq!(headless.lines().map(str::to_string).collect::<Vec<_>>(), sorted);
+
+    // A deleted pod comes back with the same name and data, after its SIGTERM handler ran.
+    let old_uid = k.jsonpath(&["pod", "web-1"], "{.metadata.uid}");
+    k.kubectl_ok(&["delete", "pod", "web-1", "--wait=false"]);
+    wait_for("web-1 replaced and Ready", Duration::from_secs(60), || {
+        let uid = k.kubectl(&["get", "pod", "web-1", "-o", "jsonpath={.metadata.uid}"]).stdout;
+        !uid.is_empty()
+            && uid != old_uid
+            && k.kubectl(&["get", "pod", "web-1", "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"])
+                .stdout
+                == "True"
+    });
+    assert_eq!(exec(&k, "web-1", "cat /data/terminated").trim(), "web-1 got SIGTERM");
+    assert_eq!(exec(&k, "web-1", "cat /data/boots"), "web-1\nweb-1\n");
+
+    // Pods and data survive a server restart.
+    let ids: Vec<Value> = (0..3).map(|i| container_status(&k, &format!("web-{i}"))["containerID"].clone()).collect();
+    k.kill9();
+    k.restart();
+    wait_for("3 ready replicas after the restart", Duration::from_secs(60), || {
+        k.jsonpath(&["statefulset", "web"], "{.status.readyReplicas}") == "3"
+    });
+    for (i, id) in ids.iter().enumerate() {
+        let pod = format!("web-{i}");
+        assert_eq!(&container_status(&k, &pod)["containerID"], id, "{pod} was restarted");
+        assert_eq!(exec(&k, &pod, "cat /data/hostname").trim(), pod);
+    }
+}
