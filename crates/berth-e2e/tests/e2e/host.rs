@@ -505,8 +505,14 @@ spec:
         let pod = format!("web-{i}");
         assert_eq!(exec(&k, &pod, "cat /data/hostname").trim(), pod);
         // Its own claim only: no other pod's files.
-        assert_eq!(exec(&k, &pod, "ls /data | grep only-").trim(), format!("only-{pod}"));
-        assert_eq!(k.jsonpath(&["pvc", &format!("data-{pod}")], "{.status.phase}"), "Bound");
+        assert_eq!(
+            exec(&k, &pod, "ls /data | grep only-").trim(),
+            format!("only-{pod}")
+        );
+        assert_eq!(
+            k.jsonpath(&["pvc", &format!("data-{pod}")], "{.status.phase}"),
+            "Bound"
+        );
         ips.push(k.jsonpath(&["pod", &pod], "{.status.podIP}"));
     }
     // Stable DNS names resolve to pod IPs, and pods reach each other over them.
@@ -514,7 +520,9 @@ spec:
         let resolved = exec(&k, "web-0", &format!("getent hosts web-{i}.web | cut -d' ' -f1"));
         assert_eq!(resolved.trim(), ip);
     }
-    let fetched = exec(&k, "web-0",
+    let fetched = exec(
+        &k,
+        "web-0",
         "python3 -c \"import urllib.request;print(urllib.request.urlopen('http://web-2.web.default.svc.cluster.local:8000/hostname').read().decode().strip())\"",
     );
     assert_eq!(fetched.trim(), "web-2");
@@ -527,26 +535,109 @@ spec:
     let old_uid = k.jsonpath(&["pod", "web-1"], "{.metadata.uid}");
     k.kubectl_ok(&["delete", "pod", "web-1", "--wait=false"]);
     wait_for("web-1 replaced and Ready", Duration::from_secs(60), || {
-        let uid = k.kubectl(&["get", "pod", "web-1", "-o", "jsonpath={.metadata.uid}"]).stdout;
+        let uid = k
+            .kubectl(&["get", "pod", "web-1", "-o", "jsonpath={.metadata.uid}"])
+            .stdout;
         !uid.is_empty()
             && uid != old_uid
-            && k.kubectl(&["get", "pod", "web-1", "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"])
-                .stdout
+            && k.kubectl(&[
+                "get",
+                "pod",
+                "web-1",
+                "-o",
+                "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
+            ])
+            .stdout
                 == "True"
     });
-    assert_eq!(exec(&k, "web-1", "cat /data/terminated").trim(), "web-1 got SIGTERM");
+    assert_eq!(
+        exec(&k, "web-1", "cat /data/terminated").trim(),
+        "web-1 got SIGTERM"
+    );
     assert_eq!(exec(&k, "web-1", "cat /data/boots"), "web-1\nweb-1\n");
 
     // Pods and data survive a server restart.
-    let ids: Vec<Value> = (0..3).map(|i| container_status(&k, &format!("web-{i}"))["containerID"].clone()).collect();
+    let ids: Vec<Value> = (0..3)
+        .map(|i| container_status(&k, &format!("web-{i}"))["containerID"].clone())
+        .collect();
     k.kill9();
     k.restart();
-    wait_for("3 ready replicas after the restart", Duration::from_secs(60), || {
-        k.jsonpath(&["statefulset", "web"], "{.status.readyReplicas}") == "3"
-    });
+    wait_for(
+        "3 ready replicas after the restart",
+        Duration::from_secs(60),
+        || k.jsonpath(&["statefulset", "web"], "{.status.readyReplicas}") == "3",
+    );
     for (i, id) in ids.iter().enumerate() {
         let pod = format!("web-{i}");
-        assert_eq!(&container_status(&k, &pod)["containerID"], id, "{pod} was restarted");
+        assert_eq!(
+            &container_status(&k, &pod)["containerID"],
+            id,
+            "{pod} was restarted"
+        );
         assert_eq!(exec(&k, &pod, "cat /data/hostname").trim(), pod);
     }
+}
+
+#[test]
+fn security_context_limits_and_completion_apply() {
+    let k = host();
+    k.apply_ok(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: unprivileged}
+spec:
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}
+  containers:
+  - name: app
+    image: debian:bookworm
+    command: ["sh", "-c", "id -u; id -g; id -G; touch /data/f && stat -c %g /data; sleep 3600"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes: [{name: data, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hungry}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: python:3
+    command: ["python3", "-c", "b = bytearray(512 * 1024 * 1024); import time; time.sleep(30)"]
+    resources: {limits: {memory: 64Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: job}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: app, image: debian:bookworm, command: ["sh", "-c", "echo done"]}
+"#,
+    );
+    let log = wait_for_value("the unprivileged pod's output", Duration::from_secs(30), || {
+        let out = k.kubectl(&["logs", "unprivileged"]).stdout;
+        (out.lines().count() >= 4).then_some(out)
+    });
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines[0], "1000");
+    assert_eq!(lines[1], "3000");
+    assert!(lines[2].split(' ').any(|g| g == "2000"), "groups: {}", lines[2]);
+    assert_eq!(lines[3], "2000", "the volume belongs to the fsGroup");
+
+    let term = wait_for_value("the OOM kill", Duration::from_secs(30), || {
+        let t = container_status(&k, "hungry")["state"]["terminated"].clone();
+        t.is_object().then_some(t)
+    });
+    assert_eq!(term["exitCode"], 137);
+    assert_eq!(term["reason"], "OOMKilled");
+
+    wait_for("the job Succeeded", Duration::from_secs(30), || {
+        k.jsonpath(&["pod", "job"], "{.status.phase}") == "Succeeded"
+    });
+    assert_eq!(
+        container_status(&k, "job")["state"]["terminated"]["reason"],
+        "Completed"
+    );
+    assert_eq!(k.kubectl_ok(&["logs", "job"]), "done\n");
 }

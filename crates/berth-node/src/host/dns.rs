@@ -14,15 +14,17 @@ pub async fn start(namespace: &str, client: kube::Client) -> std::io::Result<()>
     let addr: SocketAddr = format!("{DNS_ADDRESS}:53")
         .parse()
         .map_err(|_| std::io::Error::other("invalid DNS address"))?;
-    let (udp, tcp) = std::thread::spawn(move || -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
-        let ns = std::fs::File::open(&path)?;
-        setns(ns, CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
-        let udp = std::net::UdpSocket::bind(addr)?;
-        let tcp = std::net::TcpListener::bind(addr)?;
-        udp.set_nonblocking(true)?;
-        tcp.set_nonblocking(true)?;
-        Ok((udp, tcp))
-    })
+    let (udp, tcp) = std::thread::spawn(
+        move || -> std::io::Result<(std::net::UdpSocket, std::net::TcpListener)> {
+            let ns = std::fs::File::open(&path)?;
+            setns(ns, CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)?;
+            let udp = std::net::UdpSocket::bind(addr)?;
+            let tcp = std::net::TcpListener::bind(addr)?;
+            udp.set_nonblocking(true)?;
+            tcp.set_nonblocking(true)?;
+            Ok((udp, tcp))
+        },
+    )
     .join()
     .map_err(|_| std::io::Error::other("the DNS socket thread panicked"))??;
     let udp = tokio::net::UdpSocket::from_std(udp)?;

@@ -597,8 +597,26 @@ impl Worker {
             .min()
     }
 
+    /// Stops the sandbox of a pod whose containers all ended for good, as the kubelet does
+    /// for a `Succeeded` or `Failed` pod; its directory (and logs) stay until it is deleted.
+    async fn finish(&mut self, pod: &Pod) {
+        let dir = self.dir.join("sandbox");
+        if let Some(s) = read_json::<ShimRecord>(&dir, files::SHIM) {
+            let alive = process::is_same_process(s.shim_pid, s.shim_start).then_some(s.pid);
+            let _ = self.rt.network.del(&pod.uid().unwrap_or_default(), alive).await;
+            process::signal(s.shim_pid, Signal::SIGKILL);
+            let _ = std::fs::remove_file(dir.join(files::SHIM));
+        }
+        self.sandbox = None;
+    }
+
     /// One pass over a live pod; returns when to look again.
     async fn sync(&mut self, pod: &Pod) -> Option<Timestamp> {
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        if matches!(phase, Some("Succeeded" | "Failed")) {
+            self.finish(pod).await;
+            return None;
+        }
         if self.sandbox.is_some() && !self.sandbox_alive() {
             tracing::warn!(pod = %pod.name_any(), "the pod's sandbox died; restarting it and its containers");
             for c in all_containers(pod) {
@@ -910,22 +928,13 @@ pub async fn run(rt: Arc<HostRuntime>, dir: PathBuf, mut pods: watch::Receiver<O
             }
             return;
         }
-        if pod
-            .status
-            .as_ref()
-            .and_then(|s| s.phase.as_deref())
-            .is_some_and(|p| p == "Succeeded" || p == "Failed")
-            && w.sandbox.is_none()
-        {
-            // Finished before this agent started: nothing runs, nothing to report.
-        }
         let wake = w.sync(&pod).await;
-        let sleep_for = wake
-            .map(|t| t.duration_since(now()))
-            .filter(|d| d.is_positive())
-            .and_then(|d| Duration::try_from(d).ok())
-            .unwrap_or(Duration::from_millis(100))
-            .min(Duration::from_secs(1));
+        let sleep_for = match wake {
+            None => Duration::from_secs(1),
+            Some(t) => Duration::try_from(t.duration_since(now()))
+                .unwrap_or(Duration::from_millis(10))
+                .clamp(Duration::from_millis(10), Duration::from_secs(1)),
+        };
         tokio::select! {
             changed = pods.changed() => if changed.is_err() {
                 w.teardown(None, 0).await;
