@@ -159,6 +159,11 @@ async fn node_runtime(
         .data_dir
         .canonicalize()
         .with_context(|| format!("resolving {}", args.data_dir.display()))?;
+    if !std::path::Path::new(berth_node::host::network::CNI_BIN).join("bridge").exists() {
+        anyhow::bail!(
+            "the host runtime needs the CNI plugins: apt-get install -y containernetworking-plugins (or pass --runtime sim)"
+        );
+    }
     let namespace = berth_node::host::network::namespace_name(&data_dir);
     berth_node::host::network::ensure_namespace(&namespace)
         .await
