@@ -12,6 +12,7 @@
 //!   message, again only when the message changes or a minute has passed.
 
 use crate::assumed::AssumedPods;
+use crate::events::{EventType, Recorder};
 use crate::placement::{Unschedulable, schedule};
 use crate::selectors::Labels;
 use crate::snapshot::{Cluster, Placed};
@@ -21,7 +22,6 @@ use futures::stream::BoxStream;
 use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
@@ -163,13 +163,7 @@ pub async fn run_with(client: Client, options: Options) {
         namespaces,
     };
     let mut changes = futures::stream::select_all([s1, s2, s3, s4, s5, s6]);
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter {
-            controller: DEFAULT_SCHEDULER.into(),
-            instance: None,
-        },
-    );
+    let recorder = Recorder::new(client.clone(), DEFAULT_SCHEDULER);
     let mut binder = Binder {
         client,
         recorder,
@@ -301,14 +295,18 @@ impl Binder {
         bind(&self.client, pod, node).await?;
         self.assumed.assume(pod.clone(), node, false, now);
         self.reported.remove(&key);
-        let event = Event {
-            type_: EventType::Normal,
-            reason: "Scheduled".into(),
-            note: Some(format!("Successfully assigned {key} to {node}")),
-            action: "Binding".into(),
-            secondary: None,
-        };
-        if let Err(e) = self.recorder.publish(&event, &pod.object_ref(&())).await {
+        let note = format!("Successfully assigned {key} to {node}");
+        let published = self
+            .recorder
+            .publish(
+                &pod.object_ref(&()),
+                EventType::Normal,
+                "Scheduled",
+                "Binding",
+                &note,
+            )
+            .await;
+        if let Err(e) = published {
             tracing::debug!(pod = %key, error = %e, "recording Scheduled failed");
         }
         Ok(())
@@ -321,7 +319,7 @@ impl Binder {
         if self.reported.get(&key) == Some(&why.message) {
             return Ok(());
         }
-        report_unschedulable(&self.client, &self.recorder, pod, why).await?;
+        report_unschedulable(&self.client, &mut self.recorder, pod, why).await?;
         self.reported.insert(key, why.message.clone());
         Ok(())
     }
@@ -398,7 +396,7 @@ async fn bind(client: &Client, pod: &Pod, node: &str) -> Result<(), BinderError>
 
 async fn report_unschedulable(
     client: &Client,
-    recorder: &Recorder,
+    recorder: &mut Recorder,
     pod: &Pod,
     why: &Unschedulable,
 ) -> Result<(), BinderError> {
@@ -420,15 +418,14 @@ async fn report_unschedulable(
         pod: pod_key(pod),
         source,
     })?;
-    let event = Event {
-        type_: EventType::Warning,
-        reason: "FailedScheduling".into(),
-        note: Some(why.message.clone()),
-        action: "Scheduling".into(),
-        secondary: None,
-    };
     recorder
-        .publish(&event, &pod.object_ref(&()))
+        .publish(
+            &pod.object_ref(&()),
+            EventType::Warning,
+            "FailedScheduling",
+            "Scheduling",
+            &why.message,
+        )
         .await
         .map_err(|source| BinderError::Api {
             action: "recording FailedScheduling",

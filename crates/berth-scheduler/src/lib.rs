@@ -10,6 +10,7 @@
 
 pub mod assumed;
 pub mod binder;
+pub mod events;
 pub mod filter;
 pub mod message;
 pub mod placement;

@@ -56,7 +56,9 @@ pub fn resize(fd: impl AsFd, size: TermSize) -> std::io::Result<()> {
 /// process gets its stdin terminal as controlling terminal.
 pub fn with_controlling_terminal(cmd: &tokio::process::Command) -> tokio::process::Command {
     let std = cmd.as_std();
-    let mut wrapped = tokio::process::Command::new("setsid");
+    // An absolute path: the wrapped command may carry a container's PATH without /usr/bin.
+    let setsid = if std::path::Path::new("/usr/bin/setsid").exists() { "/usr/bin/setsid" } else { "setsid" };
+    let mut wrapped = tokio::process::Command::new(setsid);
     wrapped.arg("-c").arg(std.get_program()).args(std.get_args());
     for (k, v) in std.get_envs() {
         match v {
@@ -95,7 +97,7 @@ mod tests {
         cmd.args(["-c", "tty"]).env("A", "1").current_dir("/tmp");
         let w = with_controlling_terminal(&cmd);
         let s = w.as_std();
-        assert_eq!(s.get_program(), "setsid");
+        assert!(s.get_program().to_string_lossy().ends_with("setsid"));
         let args: Vec<_> = s.get_args().collect();
         assert_eq!(args, ["-c", "sh", "-c", "tty"]);
         assert_eq!(

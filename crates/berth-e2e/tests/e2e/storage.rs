@@ -11,7 +11,7 @@ fn claims_without_a_class_get_the_default_one() {
         "apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
-  name: standard
+  name: external
   annotations: {storageclass.kubernetes.io/is-default-class: \"true\"}
 provisioner: example.com/external
 ---
@@ -28,9 +28,10 @@ spec: {storageClassName: \"\", accessModes: [ReadWriteOnce], resources: {request
     );
     assert!(out.success(), "{out:?}");
     let sc = k.kubectl_ok(&["get", "sc"]);
-    assert!(sc.contains("standard (default)"), "{sc}");
+    // Two defaults (the built-in `standard` and this one): the newest wins, as in Kubernetes.
+    assert!(sc.contains("external (default)"), "{sc}");
     let class = |name: &str| k.kubectl_ok(&["get", "pvc", name, "-o", "jsonpath={.spec.storageClassName}"]);
-    assert_eq!(class("defaulted"), "standard");
+    assert_eq!(class("defaulted"), "external");
     assert_eq!(class("classless"), "");
 }
 

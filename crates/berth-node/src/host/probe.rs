@@ -23,6 +23,12 @@ pub struct ProbeTarget {
     pub pod_ip: String,
     /// The container's declared ports (name → number), for named ports.
     pub ports: Vec<(String, i32)>,
+    /// The container's environment (exec probes run with it).
+    pub env: Vec<(String, String)>,
+    /// The container's user, for exec probes.
+    pub uid: Option<u32>,
+    /// The container's group, for exec probes.
+    pub gid: Option<u32>,
 }
 
 /// One probe's outcome.
@@ -47,11 +53,20 @@ fn port(p: &IntOrString, target: &ProbeTarget) -> Result<u16, String> {
 }
 
 async fn exec(command: &[String], target: &ProbeTarget, timeout: Duration) -> Outcome {
-    let mut cmd = tokio::process::Command::new("nsenter");
+    let mut cmd = tokio::process::Command::new("/usr/bin/nsenter");
     cmd.arg("-t")
         .arg(target.pid.to_string())
-        .args(["-m", "-u", "-i", "-n", "-p", "-r", "-w", "--"])
+        .args(["-m", "-u", "-i", "-n", "-p", "-r", "-w"]);
+    if let Some(gid) = target.gid {
+        cmd.arg(format!("--setgid={gid}"));
+    }
+    if let Some(uid) = target.uid {
+        cmd.arg(format!("--setuid={uid}"));
+    }
+    cmd.arg("--")
         .args(command)
+        .env_clear()
+        .envs(target.env.iter().cloned())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -237,6 +252,9 @@ mod tests {
             netns: PathBuf::from("/proc/1/ns/net"),
             pod_ip: "10.0.0.1".into(),
             ports: vec![("http".into(), 8080)],
+            env: Vec::new(),
+            uid: None,
+            gid: None,
         };
         assert_eq!(port(&IntOrString::String("http".into()), &target), Ok(8080));
         assert_eq!(port(&IntOrString::Int(81), &target), Ok(81));

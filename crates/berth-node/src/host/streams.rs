@@ -78,7 +78,7 @@ impl PodStreams for HostStreams {
         command: &[String],
     ) -> Result<tokio::process::Command, StreamError> {
         let (shim, spec) = self.running(c)?;
-        let mut cmd = tokio::process::Command::new("nsenter");
+        let mut cmd = tokio::process::Command::new("/usr/bin/nsenter");
         cmd.arg("-t")
             .arg(shim.pid.to_string())
             .args(["-m", "-u", "-i", "-n", "-p", "-r", "-w"]);

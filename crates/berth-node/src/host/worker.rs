@@ -471,8 +471,15 @@ impl Worker {
     }
 
     fn probe_target(&self, c: &Container, pid: i32, sandbox: &Sandbox) -> ProbeTarget {
+        // The current run's spec: exec probes see the container's environment and user.
+        let spec = self
+            .current_run(&c.name)
+            .and_then(|(dir, _, _)| read_json::<ContainerSpec>(&dir, files::SPEC));
         ProbeTarget {
             pid,
+            env: spec.as_ref().map(|s| s.env.clone()).unwrap_or_default(),
+            uid: spec.as_ref().and_then(|s| s.uid),
+            gid: spec.as_ref().and_then(|s| s.gid),
             netns: PathBuf::from(format!("/proc/{}/ns/net", sandbox.pid)),
             pod_ip: sandbox.ip.clone(),
             ports: c
