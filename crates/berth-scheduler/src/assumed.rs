@@ -51,14 +51,20 @@ fn bound_node(pod: &Pod) -> Option<&str> {
 }
 
 impl AssumedPods {
-    /// Assumes `pod` on `node` from `now`.
+    /// Assumes `pod` on `node` from `now` (an entry for the same node and state keeps its
+    /// original time, so re-assuming a pod that waits for its volumes does not extend its TTL).
     pub fn assume(&mut self, pod: Arc<Pod>, node: &str, waiting_for_volumes: bool, now: Instant) {
+        let since = self
+            .entries
+            .get(&key(&pod))
+            .filter(|a| a.node == node && a.waiting_for_volumes == waiting_for_volumes)
+            .map_or(now, |a| a.since);
         self.entries.insert(
             key(&pod),
             Assumed {
                 node: node.to_string(),
                 pod,
-                since: now,
+                since,
                 waiting_for_volumes,
             },
         );

@@ -15,6 +15,7 @@ mod discovery;
 mod durability;
 mod endpoints;
 mod errors;
+mod examples;
 mod get;
 mod host;
 mod mutate;

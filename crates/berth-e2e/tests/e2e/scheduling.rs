@@ -267,3 +267,44 @@ spec:
         "{placed:?}"
     );
 }
+
+#[test]
+fn wait_for_first_consumer_claims_follow_the_class_topology() {
+    let k = three_zones();
+    let zone_of = zones(&k);
+    k.apply_ok(&format!(
+        "apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {{name: zone-b}}
+provisioner: berth.dev/local
+parameters: {{driver: dir}}
+volumeBindingMode: WaitForFirstConsumer
+allowedTopologies:
+- matchLabelExpressions:
+  - {{key: {ZONE}, values: [b]}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {{name: data}}
+spec: {{storageClassName: zone-b, accessModes: [ReadWriteOnce], resources: {{requests: {{storage: 10Mi}}}}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: user, labels: {{app: user}}}}
+spec:
+  containers: [{{name: app, image: busybox, volumeMounts: [{{name: d, mountPath: /data}}]}}]
+  volumes: [{{name: d, persistentVolumeClaim: {{claimName: data}}}}]
+"
+    ));
+    let placed = running(&k, "app=user", 1);
+    let node = &placed["user"];
+    assert_eq!(zone_of[node], "b");
+    assert_eq!(
+        k.jsonpath(
+            &["pvc", "data"],
+            "{.metadata.annotations.volume\\.kubernetes\\.io/selected-node}"
+        ),
+        *node
+    );
+    assert_eq!(k.jsonpath(&["pvc", "data"], "{.status.phase}"), "Bound");
+}

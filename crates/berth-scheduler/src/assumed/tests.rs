@@ -35,3 +35,15 @@ fn deleted_or_expired_entries_go() {
     cache.reconcile([&p], now + VOLUME_WAIT_TTL);
     assert!(cache.get(&p).is_none());
 }
+
+#[test]
+fn re_assuming_on_the_same_node_keeps_the_original_time() {
+    let now = Instant::now();
+    let p = pod("p", json!({}), json!({}));
+    let mut cache = AssumedPods::default();
+    cache.assume(Arc::new(p.clone()), "n1", true, now);
+    cache.assume(Arc::new(p.clone()), "n1", true, now + BOUND_TTL);
+    assert_eq!(cache.get(&p).map(|a| a.since), Some(now));
+    cache.assume(Arc::new(p.clone()), "n2", true, now + BOUND_TTL);
+    assert_eq!(cache.get(&p).map(|a| a.since), Some(now + BOUND_TTL));
+}
