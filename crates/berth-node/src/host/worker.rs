@@ -49,7 +49,6 @@ struct Worker {
     sandbox: Option<Sandbox>,
     probes: BTreeMap<String, RunProbes>,
     exited: Arc<Notify>,
-    volumes_ready: bool,
     last_volume_error: Option<String>,
 }
 
@@ -102,6 +101,29 @@ fn attempts(dir: &Path) -> Vec<(u32, PathBuf, Attempt)> {
         .collect();
     out.sort_by_key(|(n, _, _)| *n);
     out
+}
+
+/// Runs `probe` if it is due and returns its verdict (`None`: none yet, or no probe);
+/// failures are worded for the `Unhealthy` event as the kubelet words them.
+async fn due_probe(
+    probe: Option<&Probe>,
+    tracker: Option<&mut Tracker>,
+    target: &ProbeTarget,
+    now: Timestamp,
+    kind: &str,
+    messages: &mut Vec<String>,
+    stop_once_passed: bool,
+) -> Option<bool> {
+    let (probe, tracker) = (probe?, tracker?);
+    let settled = stop_once_passed && tracker.passing == Some(true);
+    if !settled && tracker.due <= now {
+        let outcome = probe::run(probe, target).await;
+        if let Outcome::Failure(m) = &outcome {
+            messages.push(format!("{kind} probe failed: {m}"));
+        }
+        tracker.record(probe, &outcome, now);
+    }
+    tracker.passing
 }
 
 /// Removes the cgroups of a finished run.
@@ -312,7 +334,6 @@ impl Worker {
                 });
             }
         }
-        let _ = &sandbox.ip;
         Ok(ContainerSpec {
             argv,
             env,
@@ -518,58 +539,45 @@ impl Worker {
             let target = self.probe_target(c, shim.pid, sandbox);
             let t = now();
             let mut messages = Vec::new();
-            let started_ok = match (
-                &c.startup_probe,
-                self.probes.get_mut(&c.name).and_then(|e| e.startup.as_mut()),
-            ) {
-                (Some(p), Some(tr)) => {
-                    if tr.passing != Some(true) && tr.due <= t {
-                        let out = probe::run(p, &target).await;
-                        if let Outcome::Failure(m) = &out {
-                            messages.push(format!("Startup probe failed: {m}"));
-                        }
-                        tr.record(p, &out, t);
-                    }
-                    tr.passing == Some(true)
-                }
-                _ => true,
-            };
-            let startup_failed = self
-                .probes
-                .get(&c.name)
-                .and_then(|e| e.startup.as_ref())
-                .is_some_and(|tr| tr.passing == Some(false));
-            let mut ready = true;
+            let entry = self.probes.entry(c.name.clone()).or_default();
+            let mut ready = false;
             let mut live_failed = false;
+            // A startup probe stops once it passed; the others wait for it.
+            let startup = due_probe(
+                c.startup_probe.as_ref(),
+                entry.startup.as_mut(),
+                &target,
+                t,
+                "Startup",
+                &mut messages,
+                true,
+            )
+            .await;
+            let started_ok = startup != Some(false) && (c.startup_probe.is_none() || startup == Some(true));
+            let startup_failed = startup == Some(false);
             if started_ok {
-                if let (Some(p), Some(tr)) = (
-                    &c.readiness_probe,
-                    self.probes.get_mut(&c.name).and_then(|e| e.readiness.as_mut()),
-                ) {
-                    if tr.due <= t {
-                        let out = probe::run(p, &target).await;
-                        if let Outcome::Failure(m) = &out {
-                            messages.push(format!("Readiness probe failed: {m}"));
-                        }
-                        tr.record(p, &out, t);
-                    }
-                    ready = tr.passing == Some(true);
-                }
-                if let (Some(p), Some(tr)) = (
-                    &c.liveness_probe,
-                    self.probes.get_mut(&c.name).and_then(|e| e.liveness.as_mut()),
-                ) {
-                    if tr.due <= t {
-                        let out = probe::run(p, &target).await;
-                        if let Outcome::Failure(m) = &out {
-                            messages.push(format!("Liveness probe failed: {m}"));
-                        }
-                        tr.record(p, &out, t);
-                    }
-                    live_failed = tr.passing == Some(false);
-                }
-            } else {
-                ready = false;
+                let readiness = due_probe(
+                    c.readiness_probe.as_ref(),
+                    entry.readiness.as_mut(),
+                    &target,
+                    t,
+                    "Readiness",
+                    &mut messages,
+                    false,
+                )
+                .await;
+                ready = c.readiness_probe.is_none() || readiness == Some(true);
+                let liveness = due_probe(
+                    c.liveness_probe.as_ref(),
+                    entry.liveness.as_mut(),
+                    &target,
+                    t,
+                    "Liveness",
+                    &mut messages,
+                    false,
+                )
+                .await;
+                live_failed = liveness == Some(false);
             }
             for m in messages {
                 events::emit(
@@ -657,7 +665,6 @@ impl Worker {
         let volume_paths =
             match volumes::prepare(&self.rt.client, pod, &self.dir, &config_maps, &secrets).await {
                 Ok(paths) => {
-                    self.volumes_ready = true;
                     self.last_volume_error = None;
                     Some(paths)
                 }
@@ -893,7 +900,6 @@ pub async fn run(rt: Arc<HostRuntime>, dir: PathBuf, mut pods: watch::Receiver<O
         sandbox: None,
         probes: BTreeMap::new(),
         exited: Arc::new(Notify::new()),
-        volumes_ready: false,
         last_volume_error: None,
     };
     if let Err(e) = std::fs::create_dir_all(&w.dir) {
