@@ -398,6 +398,17 @@ spec:
     // exec runs inside the container: its environment, its PID namespace.
     let out = k.kubectl_ok(&["exec", "web", "--", "sh", "-c", "echo $FOO; cat /proc/1/comm"]);
     assert_eq!(out, "bar\nsh\n");
+    // cp goes through tar inside the container, both ways.
+    let local = k.write_file("to-pod.txt", "copied in\n");
+    k.kubectl_ok(&["cp", &local.display().to_string(), "web:/tmp/in.txt"]);
+    assert_eq!(k.kubectl_ok(&["exec", "web", "--", "cat", "/tmp/in.txt"]), "copied in\n");
+    let back = k.scratch("from-pod.html");
+    k.kubectl_ok(&["cp", "web:/tmp/index.html", &back.display().to_string()]);
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), "hello-from-pod\n");
+    // logs -f streams what the container writes.
+    let mut follow = k.spawn_kubectl(&["logs", "-f", "web"]);
+    follow.wait_for_lines("the first line", 1, |l| l == "starting run");
+    follow.stop();
     // exec -it gets a terminal.
     let mut cmd = std::process::Command::new("script");
     cmd.args(["-qec", "kubectl exec -it web -- tty", "/dev/null"])
