@@ -44,21 +44,14 @@ const RETRY_SOON: Duration = Duration::from_secs(1);
 pub struct Options {
     /// Schedule pods whose Immediate-mode claims are still unbound as if those claims did not
     /// exist, instead of holding them with "pod has unbound immediate
-    /// PersistentVolumeClaims" as Kubernetes does.
-    ///
-    /// On by default for now: the StatefulSet e2e test
-    /// `claim_template_growth_expands_bound_claims_of_expandable_classes` binds claims by
-    /// patching only `status.phase` (no `spec.volumeName`, no provisioner for its class), so
-    /// with Kubernetes' rule its pod never runs. Turn it off (Kubernetes' behaviour) once
-    /// that test binds its claims the way the PV controller does; every other e2e test passes
-    /// either way.
+    /// PersistentVolumeClaims" as Kubernetes does (the default, off).
     pub tolerate_unbound_immediate_claims: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
-            tolerate_unbound_immediate_claims: true,
+            tolerate_unbound_immediate_claims: false,
         }
     }
 }

@@ -1359,13 +1359,17 @@ fn claim_template_growth_expands_bound_claims_of_expandable_classes() {
     let classes = "apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata: {name: growable}
-provisioner: example.com/external
+provisioner: berth.dev/local
+parameters: {driver: dir}
+volumeBindingMode: Immediate
 allowVolumeExpansion: true
 ---
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata: {name: fixed}
-provisioner: example.com/external
+provisioner: berth.dev/local
+parameters: {driver: dir}
+volumeBindingMode: Immediate
 ";
     let out = k.apply_yaml(classes);
     assert!(out.success(), "{out:?}");
@@ -1373,20 +1377,9 @@ provisioner: example.com/external
         let out = k.apply_yaml(&growth_manifest(set, class, "1Gi"));
         assert!(out.success(), "{out:?}");
         let claim = format!("data-{set}-0");
-        wait_for(&format!("claim {claim}"), Duration::from_secs(20), || {
-            k.kubectl(&["get", "pvc", &claim]).success()
+        wait_for(&format!("claim {claim} Bound"), Duration::from_secs(30), || {
+            k.kubectl(&["get", "pvc", &claim, "-o", "jsonpath={.status.phase}"]).stdout == "Bound"
         });
-        let bind =
-            r#"{"status":{"phase":"Bound","accessModes":["ReadWriteOnce"],"capacity":{"storage":"1Gi"}}}"#;
-        k.kubectl_ok(&[
-            "patch",
-            "pvc",
-            &claim,
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            bind,
-        ]);
     }
     for (set, class) in [("grow", "growable"), ("keep", "fixed")] {
         let out = k.apply_yaml(&growth_manifest(set, class, "2Gi"));
