@@ -11,6 +11,8 @@ pub mod defaults;
 pub mod field;
 pub mod meta;
 pub mod patch;
+pub mod quantity;
+pub mod quota;
 pub mod registry;
 pub mod schema;
 pub mod selector;

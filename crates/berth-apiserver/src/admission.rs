@@ -2,8 +2,8 @@
 //! and storage. Plugins run in order; the first denial wins.
 //!
 //! Built in now: [`NamespaceLifecycle`] (no content in missing or terminating namespaces;
-//! `default`, `kube-system` and `kube-public` cannot be deleted). Quota, limit ranges and
-//! pod security plug in here later.
+//! `default`, `kube-system` and `kube-public` cannot be deleted). `admission_limits`
+//! (LimitRanger) and `admission_quota` (ResourceQuota) plug in here; pod security later.
 
 use crate::auth::UserInfo;
 use berth_api::registry::ResourceType;
@@ -51,6 +51,7 @@ pub trait ObjectLookup {
 }
 
 /// One admission plugin.
+#[async_trait::async_trait]
 pub trait AdmissionPlugin: Send + Sync {
     /// The plugin's name, for logs.
     fn name(&self) -> &'static str;
@@ -61,6 +62,12 @@ pub trait AdmissionPlugin: Send + Sync {
         obj: &mut Value,
         lookup: &dyn ObjectLookup,
     ) -> Result<(), ApiError>;
+
+    /// Runs after every plugin admitted the write, just before it is stored: a validating
+    /// plugin that must record something first (quota charging usage) does it here.
+    async fn commit(&self, _req: &AdmissionRequest<'_>, _obj: &Value) -> Result<(), ApiError> {
+        Ok(())
+    }
 }
 
 /// Namespaces that always exist and cannot be deleted.

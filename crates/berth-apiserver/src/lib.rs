@@ -9,6 +9,8 @@
 //! they), and [`admission`] (what the cluster's policies say about a write).
 
 pub mod admission;
+pub mod admission_limits;
+pub mod admission_quota;
 pub mod admission_storage;
 pub mod auth;
 mod body;
@@ -17,6 +19,7 @@ mod error;
 mod handlers;
 mod keys;
 mod lifecycle;
+pub mod metrics;
 mod negotiate;
 mod node_proxy;
 mod openapi;

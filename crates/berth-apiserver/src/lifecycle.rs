@@ -274,7 +274,7 @@ fn generated_name(prefix: &str) -> String {
     format!("{prefix}{suffix}")
 }
 
-fn admit(
+async fn admit(
     ctx: &Ctx<'_>,
     operation: Operation,
     name: &str,
@@ -294,6 +294,9 @@ fn admit(
     };
     for plugin in &ctx.state.admission {
         plugin.admit(&req, obj, ctx.state)?;
+    }
+    for plugin in &ctx.state.admission {
+        plugin.commit(&req, obj).await?;
     }
     Ok(())
 }
@@ -393,7 +396,7 @@ async fn create_checked(
         if !errors.is_empty() {
             return Err(invalid(ctx, &name, &errors));
         }
-        admit(ctx, Operation::Create, &name, &namespace, None, &mut obj)?;
+        admit(ctx, Operation::Create, &name, &namespace, None, &mut obj).await?;
         if ctx.query.dry_run {
             if ctx.state.store.get(&object_key(rt, &namespace, &name)).is_some() {
                 return Err(ApiError::already_exists(&rt.group_resource(), &name));
@@ -634,7 +637,8 @@ where
             ctx.namespace(),
             Some(&old),
             &mut new,
-        )?;
+        )
+        .await?;
         if same_object(&new, &old) {
             return Ok(Outcome {
                 code: 200,
@@ -951,7 +955,8 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, opts: &DeleteOptions) -> Result<Outcom
             ctx.namespace(),
             Some(&old),
             &mut marked,
-        )?;
+        )
+        .await?;
         let mut changed = false;
         if let Some(f) = opts.finalizer()
             && !meta::finalizers(&old).iter().any(|x| x == f)

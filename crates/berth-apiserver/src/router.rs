@@ -31,6 +31,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/healthz", get(ok))
         .route("/livez", get(ok))
         .route("/readyz", get(ok))
+        .route("/metrics", get(crate::metrics::serve))
         .route("/openapi/v3", get(openapi_index))
         .route("/openapi/v3/{*path}", get(openapi_document))
         .route("/api", any(api))
@@ -38,6 +39,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/apis", any(api))
         .route("/apis/{*rest}", any(api))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
 }

@@ -42,6 +42,8 @@ pub struct ApiState {
     pub(crate) authorizer: Arc<dyn Authorizer>,
     pub(crate) admission: Vec<Arc<dyn AdmissionPlugin>>,
     pub(crate) options: ApiStateOptions,
+    pub(crate) metrics: crate::metrics::ApiMetrics,
+    pub(crate) metrics_sources: Vec<crate::metrics::MetricsSource>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -54,21 +56,26 @@ impl std::fmt::Debug for ApiState {
 
 impl ApiState {
     /// State over a store with the given authenticator, allow-all authorization and the
-    /// default admission chain (NamespaceLifecycle, DefaultStorageClass,
-    /// StorageObjectInUseProtection).
+    /// default admission chain (NamespaceLifecycle, LimitRanger, DefaultStorageClass,
+    /// StorageObjectInUseProtection, ResourceQuota).
     pub fn new(
         store: Arc<dyn Store>,
         authenticator: Arc<dyn Authenticator>,
         options: ApiStateOptions,
     ) -> Self {
+        let quota = crate::admission_quota::ResourceQuotaAdmission::new(store.clone());
         Self {
+            metrics: crate::metrics::ApiMetrics::new(store.clone()),
+            metrics_sources: Vec::new(),
             store,
             authenticator,
             authorizer: Arc::new(AllowAll),
             admission: vec![
                 Arc::new(NamespaceLifecycle),
+                Arc::new(crate::admission_limits::LimitRanger),
                 Arc::new(crate::admission_storage::DefaultStorageClass),
                 Arc::new(crate::admission_storage::StorageObjectInUseProtection),
+                Arc::new(quota),
             ],
             options,
         }
@@ -83,6 +90,12 @@ impl ApiState {
     /// Appends an admission plugin.
     pub fn with_admission(mut self, plugin: Arc<dyn AdmissionPlugin>) -> Self {
         self.admission.push(plugin);
+        self
+    }
+
+    /// Appends text to every `/metrics` answer (e.g. the kubelet metrics of in-process nodes).
+    pub fn with_metrics_source(mut self, source: crate::metrics::MetricsSource) -> Self {
+        self.metrics_sources.push(source);
         self
     }
 

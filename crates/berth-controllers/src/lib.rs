@@ -4,6 +4,7 @@
 //! - [`endpoints`]: the Endpoints and EndpointSlice controllers (pure planners + shells);
 //! - [`gc`]: the garbage collector for owner references (background, foreground, orphan);
 //! - [`namespace`]: empties terminating namespaces and then finalizes them;
+//! - [`quota`]: ResourceQuota status (`hard` from the spec, `used` recalculated from the namespace);
 //! - [`serviceaccount`]: a `default` ServiceAccount in every namespace;
 //! - [`statefulset`] (pure planner) and [`statefulset_controller`] (its kube-rs shell);
 //! - [`storage_protection`]: claims in use and bound volumes are not deleted under their users;
@@ -12,6 +13,7 @@
 pub mod endpoints;
 pub mod gc;
 pub mod namespace;
+pub mod quota;
 pub mod recorder;
 mod resources;
 pub mod serviceaccount;
@@ -27,6 +29,7 @@ pub async fn run_all(client: kube::Client) {
     let sa = tokio::spawn(serviceaccount::run(client.clone()));
     let protection = tokio::spawn(storage_protection::run(client.clone()));
     let volumes = tokio::spawn(volume::run(client.clone()));
+    let quotas = tokio::spawn(quota::run(client.clone()));
     let endpoints = tokio::spawn(endpoints::run_endpoints(client.clone()));
     let slices = tokio::spawn(endpoints::run_endpoint_slices(client.clone()));
     let sts = tokio::spawn(statefulset_controller::run(
@@ -35,4 +38,5 @@ pub async fn run_all(client: kube::Client) {
     ));
     let _ = tokio::join!(gc, ns, sa, protection, sts, volumes);
     let _ = tokio::join!(endpoints, slices);
+    let _ = quotas.await;
 }

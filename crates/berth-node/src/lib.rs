@@ -9,5 +9,6 @@ pub mod node;
 pub mod provisioner;
 pub mod sim;
 pub mod sim_streams;
+pub mod volume_stats;
 
 pub use agent::{AgentConfig, HostSettings, NodeRuntime, run};

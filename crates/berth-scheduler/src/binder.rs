@@ -39,21 +39,13 @@ const RESYNC: Duration = Duration::from_secs(60);
 const RETRY_SOON: Duration = Duration::from_secs(1);
 
 /// Knobs of the binder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Options {
     /// Schedule pods whose Immediate-mode claims are still unbound as if those claims did not
     /// exist, instead of holding them with "pod has unbound immediate
     /// PersistentVolumeClaims" as Kubernetes does (the default, off).
     pub tolerate_unbound_immediate_claims: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            tolerate_unbound_immediate_claims: false,
-        }
-    }
 }
 
 impl Options {

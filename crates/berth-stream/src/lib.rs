@@ -19,4 +19,4 @@ pub mod spdy;
 pub mod ws;
 
 pub use backend::{ContainerRef, PodRef, PodStreams, StreamError};
-pub use server::serve;
+pub use server::{MetricsSource, serve, set_metrics_source};

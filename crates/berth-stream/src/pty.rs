@@ -57,7 +57,11 @@ pub fn resize(fd: impl AsFd, size: TermSize) -> std::io::Result<()> {
 pub fn with_controlling_terminal(cmd: &tokio::process::Command) -> tokio::process::Command {
     let std = cmd.as_std();
     // An absolute path: the wrapped command may carry a container's PATH without /usr/bin.
-    let setsid = if std::path::Path::new("/usr/bin/setsid").exists() { "/usr/bin/setsid" } else { "setsid" };
+    let setsid = if std::path::Path::new("/usr/bin/setsid").exists() {
+        "/usr/bin/setsid"
+    } else {
+        "setsid"
+    };
     let mut wrapped = tokio::process::Command::new(setsid);
     wrapped.arg("-c").arg(std.get_program()).args(std.get_args());
     for (k, v) in std.get_envs() {

@@ -2,7 +2,8 @@
 //! `/attach/…`, `/portForward/{ns}/{pod}[/{uid}]` and `/containerLogs/{ns}/{pod}/{container}`
 //! (plus Berth's optional `podUID` query parameter), each behind `Authorization: Bearer
 //! <token>`. Exec and attach upgrade to WebSocket (`v5`…`channel.k8s.io`) or SPDY/3.1
-//! (`v4.channel.k8s.io`); port-forward to SPDY/3.1 or WebSocket-tunnelled SPDY.
+//! (`v4.channel.k8s.io`); port-forward to SPDY/3.1 or WebSocket-tunnelled SPDY. `GET
+//! /metrics` serves the text of the process's [`MetricsSource`] (the kubelet's metrics).
 
 use crate::backend::{ContainerRef, PodRef, PodStreams, StreamError};
 use crate::logs::{self, LogOptions};
@@ -22,6 +23,17 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 type Body = BoxBody<Bytes, Infallible>;
+
+/// Renders a node's metrics in the Prometheus text format (version 0.0.4).
+pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
+
+static METRICS: std::sync::OnceLock<MetricsSource> = std::sync::OnceLock::new();
+
+/// Sets what `GET /metrics` answers on every streaming server of this process (empty until
+/// set); the first call wins.
+pub fn set_metrics_source(source: MetricsSource) {
+    let _ = METRICS.set(source);
+}
 
 fn full(code: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
     let mut r = Response::new(Full::new(body.into()).boxed());
@@ -121,6 +133,11 @@ async fn handle(mut req: Request<Incoming>, backend: Arc<dyn PodStreams>, token:
             let uid = segs.get(3).copied().unwrap_or("");
             port_forward(&mut req, backend, pod(ns, name, uid)).await
         }
+        ["metrics"] if req.method() == http::Method::GET => full(
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            METRICS.get().map(|render| render()).unwrap_or_default(),
+        ),
         ["containerLogs", ns, name, c] => {
             let uid = query_param(query.as_deref(), "podUID").unwrap_or_default();
             let target = container(pod(ns, name, &uid), c);

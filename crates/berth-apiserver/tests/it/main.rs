@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod fuzz;
+mod metrics;
 mod semantics;
 mod support;

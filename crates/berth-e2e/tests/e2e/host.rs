@@ -401,7 +401,10 @@ spec:
     // cp goes through tar inside the container, both ways.
     let local = k.write_file("to-pod.txt", "copied in\n");
     k.kubectl_ok(&["cp", &local.display().to_string(), "web:/tmp/in.txt"]);
-    assert_eq!(k.kubectl_ok(&["exec", "web", "--", "cat", "/tmp/in.txt"]), "copied in\n");
+    assert_eq!(
+        k.kubectl_ok(&["exec", "web", "--", "cat", "/tmp/in.txt"]),
+        "copied in\n"
+    );
     let back = k.scratch("from-pod.html");
     k.kubectl_ok(&["cp", "web:/tmp/index.html", &back.display().to_string()]);
     assert_eq!(std::fs::read_to_string(&back).unwrap(), "hello-from-pod\n");

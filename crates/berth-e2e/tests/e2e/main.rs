@@ -10,6 +10,7 @@
 mod harness;
 
 mod apply;
+mod capacity;
 mod delete;
 mod discovery;
 mod durability;
@@ -18,9 +19,11 @@ mod errors;
 mod examples;
 mod get;
 mod host;
+mod metrics;
 mod mutate;
 mod namespaces;
 mod python;
+mod quota;
 mod scale;
 mod scheduling;
 mod statefulset;

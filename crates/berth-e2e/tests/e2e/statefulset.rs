@@ -1378,7 +1378,9 @@ volumeBindingMode: Immediate
         assert!(out.success(), "{out:?}");
         let claim = format!("data-{set}-0");
         wait_for(&format!("claim {claim} Bound"), Duration::from_secs(30), || {
-            k.kubectl(&["get", "pvc", &claim, "-o", "jsonpath={.status.phase}"]).stdout == "Bound"
+            k.kubectl(&["get", "pvc", &claim, "-o", "jsonpath={.status.phase}"])
+                .stdout
+                == "Bound"
         });
     }
     for (set, class) in [("grow", "growable"), ("keep", "fixed")] {

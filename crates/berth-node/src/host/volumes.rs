@@ -72,6 +72,11 @@ async fn claim_path(client: &Client, namespace: &str, claim: &str) -> Result<Pat
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("persistentvolume \"{volume}\" not found"))?;
+    if !crate::provisioner::volumes::is_ready(&pv) {
+        return Err(format!(
+            "persistentvolume \"{volume}\" is not mounted on this node yet"
+        ));
+    }
     let spec = pv.spec.unwrap_or_default();
     let path = spec
         .local

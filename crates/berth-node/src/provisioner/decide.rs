@@ -19,8 +19,8 @@ pub const ANN_BETA_STORAGE_PROVISIONER: &str = "volume.beta.kubernetes.io/storag
 pub const ANN_SELECTED_NODE: &str = "volume.kubernetes.io/selected-node";
 /// The provisioner that created a volume.
 pub const ANN_PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
-/// The drivers this provisioner implements today (`parameters.driver`; `dir` when absent).
-pub const SUPPORTED_DRIVERS: &[&str] = &["dir"];
+pub use super::driver::SUPPORTED_DRIVERS;
+use super::driver::{ANN_DRIVER, Driver, format_bytes, parse_bytes};
 
 /// The node this provisioner runs for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,15 +82,26 @@ pub fn is_ours(claim: &PersistentVolumeClaim, node: &NodeIdentity) -> bool {
         && claim.metadata.uid.as_deref().is_some_and(|u| !u.is_empty())
 }
 
+/// The driver a class names (`parameters.driver`, `dir` when absent), if supported.
+pub fn class_driver(class: &StorageClass) -> Option<Driver> {
+    Driver::parse(
+        class
+            .parameters
+            .as_ref()
+            .and_then(|p| p.get("driver"))
+            .map(String::as_str),
+    )
+}
+
 /// Decides about one claim. `class` is the claim's StorageClass (if it exists); `volume_exists`
-/// whether a volume named [`volume_name`] exists already; `path` is where the volume's
-/// directory is (`<volume root>/<volume name>`).
+/// whether a volume named [`volume_name`] exists already; `root` is the node's volume root,
+/// under which the driver places the volume (its `spec.local.path`).
 pub fn decide_claim(
     claim: &PersistentVolumeClaim,
     class: Option<&StorageClass>,
     volume_exists: bool,
     node: &NodeIdentity,
-    path: &str,
+    root: &str,
 ) -> ClaimDecision {
     if !is_ours(claim, node) || volume_exists {
         return ClaimDecision::Skip;
@@ -104,18 +115,19 @@ pub fn decide_claim(
             "failed to provision volume with StorageClass {class_name:?}: {why}"
         ))
     };
-    let driver = class
-        .parameters
-        .as_ref()
-        .and_then(|p| p.get("driver"))
-        .map(String::as_str)
-        .unwrap_or("dir");
-    if !SUPPORTED_DRIVERS.contains(&driver) {
+    let Some(driver) = class_driver(class) else {
+        let named = class
+            .parameters
+            .as_ref()
+            .and_then(|p| p.get("driver"))
+            .cloned()
+            .unwrap_or_default();
         return fail(format!(
-            "driver {driver:?} is not supported yet by {PROVISIONER} (supported: {})",
+            "driver {named:?} is not supported yet by {PROVISIONER} (supported: {})",
             SUPPORTED_DRIVERS.join(", ")
         ));
-    }
+    };
+    let driver_name = driver.name();
     let spec = claim.spec.clone().unwrap_or_default();
     if spec.selector.is_some() {
         return fail("claim Selector is not supported".into());
@@ -123,7 +135,7 @@ pub fn decide_claim(
     let mode = spec.volume_mode.as_deref().unwrap_or("Filesystem");
     if mode != "Filesystem" {
         return fail(format!(
-            "volumeMode {mode:?} is not supported by the {driver} driver"
+            "volumeMode {mode:?} is not supported by the {driver_name} driver"
         ));
     }
     let Some(storage) = spec
@@ -134,6 +146,16 @@ pub fn decide_claim(
     else {
         return fail("the claim requests no storage".into());
     };
+    // The image drivers report the real (rounded-up) size, as a CSI driver does; `dir`
+    // enforces nothing and repeats the request.
+    let capacity = match driver {
+        Driver::Dir => storage.0.clone(),
+        _ => match parse_bytes(&storage.0) {
+            Some(bytes) if bytes > 0 => format_bytes(driver.capacity(bytes)),
+            _ => return fail(format!("invalid storage request {:?}", storage.0)),
+        },
+    };
+    let path = driver.local_path(std::path::Path::new(root), &volume_name(claim));
     let mut topology =
         vec![json!({"key": "kubernetes.io/hostname", "operator": "In", "values": [node.name]})];
     if let Some(zone) = &node.zone {
@@ -142,9 +164,9 @@ pub fn decide_claim(
     let mut pv: Value = json!({
         "apiVersion": "v1",
         "kind": "PersistentVolume",
-        "metadata": {"name": volume_name(claim), "annotations": {ANN_PROVISIONED_BY: PROVISIONER}},
+        "metadata": {"name": volume_name(claim), "annotations": {ANN_PROVISIONED_BY: PROVISIONER, ANN_DRIVER: driver_name}},
         "spec": {
-            "capacity": {"storage": storage.0},
+            "capacity": {"storage": capacity},
             "accessModes": spec.access_modes.clone().unwrap_or_default(),
             "persistentVolumeReclaimPolicy": class.reclaim_policy.as_deref().unwrap_or("Delete"),
             "storageClassName": class_name,
@@ -154,7 +176,7 @@ pub fn decide_claim(
                 "namespace": claim.metadata.namespace, "name": claim.metadata.name,
                 "uid": claim.metadata.uid, "resourceVersion": claim.metadata.resource_version,
             },
-            "local": {"path": path},
+            "local": {"path": path.to_string_lossy()},
             "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": topology}]}},
         },
     });
@@ -209,7 +231,8 @@ pub const PENDING_SUFFIX: &str = ".provisioning";
 /// What to clean under the volume root at start-up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sweep {
-    /// Directories of provisionings that crashed before their volume was created.
+    /// Volumes (directory, image, mount, subvolume) of provisionings that crashed before their
+    /// PersistentVolume was created.
     pub remove_dirs: Vec<String>,
     /// Marker files to remove (their provisioning finished, or is being undone).
     pub remove_markers: Vec<String>,
@@ -226,7 +249,9 @@ pub fn sweep(entries: &[String], volumes: &BTreeSet<String>) -> Sweep {
         if !base.starts_with("pvc-") || !is_plain_name(base) {
             continue;
         }
-        if !volumes.contains(base) && entries.iter().any(|e| e == base) {
+        // The volume's data may live outside `entries` (an image, a btrfs subvolume):
+        // tearing down is idempotent, so every unfinished provisioning is undone.
+        if !volumes.contains(base) {
             out.remove_dirs.push(base.to_string());
         }
         out.remove_markers.push(marker.clone());

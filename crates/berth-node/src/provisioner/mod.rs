@@ -7,9 +7,16 @@
 //! - [`decide`]: the pure decisions;
 //! - [`run`]: the shell (reflectors over claims, volumes and classes; the filesystem).
 //!
-//! Drivers (`StorageClass.parameters.driver`): `dir` (a directory
-//! `<volume root>/pvc-<claim uid>`, exposed as `spec.local.path`). Others are reported with
-//! `ProvisioningFailed`.
+//! Drivers (`StorageClass.parameters.driver`, see [`driver`]): `dir` (a directory
+//! `<volume root>/pvc-<claim uid>`, exposed as `spec.local.path`), `ext4` and `xfs` (a sparse
+//! image of the real capacity, loop-mounted at that path: the kernel enforces the size) and
+//! `btrfs` (a subvolume of a per-node pool with a qgroup limit). Others are reported with
+//! `ProvisioningFailed`. The driver is recorded on the volume (`berth.dev/driver`) so that
+//! deletion, the remount at start-up and [`expand`] know what to do.
+//!
+//! Online expansion ([`expand`]): when a bound claim asks for more than its volume holds and
+//! its class has `allowVolumeExpansion`, the node that owns the volume grows it while mounted
+//! and then records the new size on the volume and the claim.
 //!
 //! Crash safety: every step is idempotent and re-derived from the API on each pass. The
 //! volume name is deterministic, so a crash between creating the directory and creating the
@@ -17,10 +24,21 @@
 //! volume means done). A marker `<volume root>/<name>.provisioning` brackets those two steps;
 //! at start-up a marker without a volume marks an orphan directory, which is removed.
 //! Deletion removes the directory first and the volume second, so a crash in between leaves a
-//! Released volume whose (absent) directory is removed again.
+//! Released volume whose (absent) directory is removed again. Image volumes bring themselves up
+//! step by step from what is observed ([`steps`]): an existing image is reused, a formatted one
+//! never re-formatted, an attached loop device reused, a mounted one left alone; at start-up
+//! every image volume of this node is mounted again the same way.
 
 pub mod decide;
+pub mod driver;
+pub mod expand;
+pub mod mounts;
+mod resize;
+pub mod steps;
+pub mod volumes;
 
+#[cfg(test)]
+mod capacity_tests;
 #[cfg(test)]
 mod tests;
 
@@ -59,6 +77,9 @@ pub enum ProvisionerError {
     /// An API call failed.
     #[error(transparent)]
     Api(#[from] kube::Error),
+    /// A volume operation (image, mount, loop device, btrfs) failed.
+    #[error(transparent)]
+    Volume(volumes::VolumeError),
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ProvisionerError + use<> {
@@ -119,6 +140,7 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
         emitted: HashSet::new(),
     };
     p.sweep_orphans().await;
+    p.remount_all().await;
     let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
     let claims = watch_into::<PersistentVolumeClaim>(&p.client, tx.clone());
     let volumes = watch_into::<PersistentVolume>(&p.client, tx.clone());
@@ -148,15 +170,21 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
                 .into_iter()
                 .find(|c| c.name_any() == decide::claim_class(&claim));
             let name = volume_name(&claim);
-            let path = p.root.join(&name);
             let decision = decide_claim(
                 &claim,
                 class.as_deref(),
                 existing.contains(&name),
                 &p.node,
-                &path.to_string_lossy(),
+                &p.root.to_string_lossy(),
             );
-            p.act_on_claim(&claim, decision).await;
+            let pool_size = class.as_deref().map_or(driver::DEFAULT_POOL_SIZE, pool_size);
+            p.act_on_claim(&claim, decision, pool_size).await;
+            let bound = claim.spec.as_ref().and_then(|s| s.volume_name.clone());
+            if let Some(volume) = bound.and_then(|b| volumes.state().into_iter().find(|v| v.name_any() == b))
+            {
+                let decision = expand::decide(&claim, &volume, class.as_deref(), &p.node.name);
+                p.act_on_size(&claim, &volume, decision).await;
+            }
         }
         for volume in volumes.state() {
             if should_delete(&volume, &p.node.name)
@@ -169,6 +197,35 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
             }
         }
     }
+}
+
+/// The btrfs pool size a class asks for (`parameters.poolSize`), or the default.
+fn pool_size(class: &StorageClass) -> u64 {
+    class
+        .parameters
+        .as_ref()
+        .and_then(|p| p.get("poolSize"))
+        .and_then(|s| driver::parse_bytes(s))
+        .unwrap_or(driver::DEFAULT_POOL_SIZE)
+}
+
+/// Runs a blocking volume operation off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, volumes::VolumeError> + Send + 'static,
+) -> Result<T, ProvisionerError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ProvisionerError::Volume),
+        Err(e) => Err(ProvisionerError::Volume(volumes::VolumeError::Io {
+            action: "running",
+            path: PathBuf::from("a volume task"),
+            source: std::io::Error::other(e.to_string()),
+        })),
+    }
+}
+
+/// A volume's driver, from its `berth.dev/driver` annotation (`dir` when absent).
+fn volume_driver(pv: &PersistentVolume) -> Option<driver::Driver> {
+    driver::Driver::parse(pv.annotations().get(driver::ANN_DRIVER).map(String::as_str))
 }
 
 fn reference<K: Resource<DynamicType = ()>>(obj: &K) -> ObjectReference {
@@ -211,13 +268,11 @@ impl Provisioner {
         }
         let plan = sweep(&entries, &volumes);
         for d in plan.remove_dirs {
-            let path = self.root.join(&d);
-            match tokio::fs::remove_dir_all(&path).await {
-                Ok(()) => tracing::info!(path = %path.display(), "removed an orphan volume directory"),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "removing an orphan volume directory failed")
-                }
+            let root = self.root.clone();
+            let name = d.clone();
+            match blocking(move || volumes::teardown(&root, &name)).await {
+                Ok(()) => tracing::info!(volume = %d, "removed an orphan volume"),
+                Err(e) => tracing::warn!(volume = %d, error = %e, "removing an orphan volume failed"),
             }
         }
         for m in plan.remove_markers {
@@ -225,7 +280,39 @@ impl Provisioner {
         }
     }
 
-    async fn act_on_claim(&mut self, claim: &PersistentVolumeClaim, decision: ClaimDecision) {
+    /// Mounts again every image or btrfs volume this node provisioned (after a reboot or a
+    /// `berth reset`); what is mounted already is left alone.
+    async fn remount_all(&self) {
+        let api: Api<PersistentVolume> = Api::all(self.client.clone());
+        let Ok(list) = api.list(&ListParams::default()).await else {
+            tracing::warn!("skipping the remount: volumes cannot be listed");
+            return;
+        };
+        for pv in list.items {
+            let Some(driver) = volume_driver(&pv).filter(|d| *d != driver::Driver::Dir) else {
+                continue;
+            };
+            let name = pv.name_any();
+            if pv
+                .annotations()
+                .get(decide::ANN_PROVISIONED_BY)
+                .map(String::as_str)
+                != Some(decide::PROVISIONER)
+                || !decide::pinned_to(&pv, &self.node.name)
+                || !decide::is_plain_name(&name)
+            {
+                continue;
+            }
+            let root = self.root.clone();
+            let n = name.clone();
+            let remount = move || volumes::ensure(driver, &root, &n, None, driver::DEFAULT_POOL_SIZE);
+            if let Err(e) = blocking(remount).await {
+                tracing::warn!(volume = %name, error = %e, "mounting a volume again failed");
+            }
+        }
+    }
+
+    async fn act_on_claim(&mut self, claim: &PersistentVolumeClaim, decision: ClaimDecision, pool_size: u64) {
         match decision {
             ClaimDecision::Skip => {}
             ClaimDecision::Fail(message) => {
@@ -241,7 +328,7 @@ impl Provisioner {
                     format!("External provisioner is provisioning volume for claim {key:?}"),
                 )
                 .await;
-                match self.provision(&pv).await {
+                match self.provision(&pv, pool_size).await {
                     Ok(()) => {
                         tracing::info!(claim = %key, volume = %pv.name_any(), "provisioned a volume");
                         self.event(
@@ -269,7 +356,7 @@ impl Provisioner {
     }
 
     /// Marker, directory, volume, marker removed: each step idempotent.
-    async fn provision(&self, pv: &PersistentVolume) -> Result<(), ProvisionerError> {
+    async fn provision(&self, pv: &PersistentVolume, pool_size: u64) -> Result<(), ProvisionerError> {
         let name = pv.name_any();
         if !decide::is_plain_name(&name) {
             return Err(ProvisionerError::Io {
@@ -283,13 +370,29 @@ impl Provisioner {
         tokio::fs::write(&marker, b"")
             .await
             .map_err(io("writing", &marker))?;
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(io("creating", &dir))?;
-        // Any user of the pod may write the volume, as with local-path-provisioner.
-        set_mode(&dir, 0o777)
-            .await
-            .map_err(io("setting the mode of", &dir))?;
+        match volume_driver(pv) {
+            Some(driver::Driver::Dir) | None => {
+                tokio::fs::create_dir_all(&dir)
+                    .await
+                    .map_err(io("creating", &dir))?;
+                // Any user of the pod may write the volume, as with local-path-provisioner.
+                set_mode(&dir, 0o777)
+                    .await
+                    .map_err(io("setting the mode of", &dir))?;
+            }
+            Some(driver) => {
+                let bytes = pv
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.capacity.as_ref())
+                    .and_then(|c| c.get("storage"))
+                    .and_then(|q| driver::parse_bytes(&q.0))
+                    .unwrap_or(driver::MIB);
+                let root = self.root.clone();
+                let n = name.clone();
+                blocking(move || volumes::ensure(driver, &root, &n, Some(bytes), pool_size)).await?;
+            }
+        }
         let api: Api<PersistentVolume> = Api::all(self.client.clone());
         match api.create(&PostParams::default(), pv).await {
             Ok(_) => {}
@@ -306,12 +409,9 @@ impl Provisioner {
         if !decide::is_plain_name(&name) {
             return Ok(());
         }
-        let dir = self.root.join(&name);
-        match tokio::fs::remove_dir_all(&dir).await {
-            Ok(()) => tracing::info!(path = %dir.display(), "removed a released volume's data"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io("removing", &dir)(e)),
-        }
+        let root = self.root.clone();
+        let n = name.clone();
+        blocking(move || volumes::teardown(&root, &n)).await?;
         let api: Api<PersistentVolume> = Api::all(self.client.clone());
         let dp = DeleteParams {
             preconditions: pv.uid().map(|uid| kube::api::Preconditions {

@@ -52,7 +52,7 @@ fn decide(
     exists: bool,
     node: &NodeIdentity,
 ) -> ClaimDecision {
-    decide_claim(c, sc, exists, node, "/data/nodes/node-1/volumes/pvc-1234")
+    decide_claim(c, sc, exists, node, "/data/nodes/node-1/volumes")
 }
 
 fn provisioned(d: ClaimDecision) -> Value {
@@ -69,7 +69,8 @@ fn a_claim_for_this_node_gets_a_local_volume() {
         pv,
         json!({
             "apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": {"name": "pvc-1234", "annotations": {"pv.kubernetes.io/provisioned-by": "berth.dev/local"}},
+            "metadata": {"name": "pvc-1234", "annotations": {"pv.kubernetes.io/provisioned-by": "berth.dev/local",
+                                                            "berth.dev/driver": "dir"}},
             "spec": {
                 "accessModes": ["ReadWriteOnce"],
                 "capacity": {"storage": "100Mi"},
@@ -83,6 +84,47 @@ fn a_claim_for_this_node_gets_a_local_volume() {
                 "volumeMode": "Filesystem",
             }
         })
+    );
+}
+
+#[test]
+fn image_drivers_report_the_real_capacity_and_their_path() {
+    let with = |driver: &str, size: &str| {
+        provisioned(decide(
+            &claim(json!({"spec": {"resources": {"requests": {"storage": size}}}})),
+            Some(&class(json!({"parameters": {"driver": driver}}))),
+            false,
+            &me(),
+        ))
+    };
+    let ext4 = with("ext4", "100Mi");
+    assert_eq!(ext4["spec"]["capacity"]["storage"], "100Mi");
+    assert_eq!(ext4["metadata"]["annotations"]["berth.dev/driver"], "ext4");
+    assert_eq!(
+        ext4["spec"]["local"]["path"],
+        "/data/nodes/node-1/volumes/pvc-1234"
+    );
+    assert_eq!(
+        with("ext4", "100M")["spec"]["capacity"]["storage"],
+        "96Mi",
+        "rounded up to whole MiB"
+    );
+    assert_eq!(
+        with("xfs", "100Mi")["spec"]["capacity"]["storage"],
+        "300Mi",
+        "xfs's floor"
+    );
+    assert_eq!(with("xfs", "1Gi")["spec"]["capacity"]["storage"], "1Gi");
+    let btrfs = with("btrfs", "64Mi");
+    assert_eq!(
+        btrfs["spec"]["local"]["path"],
+        "/data/nodes/node-1/volumes/btrfs/pvc-1234"
+    );
+    assert_eq!(btrfs["spec"]["capacity"]["storage"], "64Mi");
+    assert_eq!(
+        with("dir", "100M")["spec"]["capacity"]["storage"],
+        "100M",
+        "dir repeats the request"
     );
 }
 
@@ -162,8 +204,8 @@ fn unsupported_requests_fail_with_a_reason() {
         other => panic!("expected a failure, got {other:?}"),
     };
     assert_eq!(
-        fail(claim(json!({})), class(json!({"parameters": {"driver": "ext4"}}))),
-        "failed to provision volume with StorageClass \"standard\": driver \"ext4\" is not supported yet by berth.dev/local (supported: dir)"
+        fail(claim(json!({})), class(json!({"parameters": {"driver": "zfs"}}))),
+        "failed to provision volume with StorageClass \"standard\": driver \"zfs\" is not supported yet by berth.dev/local (supported: dir, ext4, xfs, btrfs)"
     );
     assert_eq!(
         fail(
@@ -246,8 +288,8 @@ fn the_start_up_sweep_removes_only_unfinished_provisionings() {
     let s = sweep(&entries, &volumes);
     assert_eq!(
         s.remove_dirs,
-        ["pvc-a"],
-        "pvc-c (no marker) may hold a retained volume's data"
+        ["pvc-a", "pvc-d"],
+        "pvc-c (no marker) may hold a retained volume's data; pvc-d's data may be an image"
     );
     assert_eq!(
         s.remove_markers,

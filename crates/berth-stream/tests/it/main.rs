@@ -335,3 +335,19 @@ async fn spdy_v4_exec_replies_to_streams_and_writes_the_status_last() {
     assert_eq!(fins.last(), Some(&1), "the error stream closes last: {fins:?}");
     assert!(fins.contains(&3) && fins.contains(&5));
 }
+
+#[tokio::test]
+async fn metrics_serve_the_process_source_behind_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = start(&dir).await;
+    berth_stream::set_metrics_source(Arc::new(|| {
+        "kubelet_volume_stats_inodes{namespace=\"a\",persistentvolumeclaim=\"b\"} 7\n".to_string()
+    }));
+    assert_eq!(get(port, "/metrics", None).await.0, 401);
+    let (status, body) = get(port, "/metrics", Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        "kubelet_volume_stats_inodes{namespace=\"a\",persistentvolumeclaim=\"b\"} 7\n"
+    );
+}

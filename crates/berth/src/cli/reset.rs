@@ -1,6 +1,7 @@
-//! `berth reset`: stops every pod a server's host-runtime nodes run and removes their
-//! network, as `kubeadm reset` does; for tests and for starting over. The store and
-//! certificates stay unless `--all` is given.
+//! `berth reset`: stops every pod a server's host-runtime nodes run, unmounts their volumes
+//! and detaches their loop devices, and removes their network, as `kubeadm reset` does; for
+//! tests and for starting over. The store, certificates and volume images stay unless `--all`
+//! is given (a restarted server mounts the volumes again).
 
 use anyhow::Context;
 use std::path::PathBuf;
@@ -16,7 +17,8 @@ pub struct ResetArgs {
     all: bool,
 }
 
-/// Kills the shims, removes the pod state and the bridge namespace.
+/// Kills the shims, removes the pod state, unmounts the volumes, and removes the bridge
+/// namespace.
 pub fn run(args: ResetArgs) -> anyhow::Result<()> {
     let nodes = args.data_dir.join("nodes");
     let mut stopped = 0;
@@ -28,6 +30,12 @@ pub fn run(args: ResetArgs) -> anyhow::Result<()> {
             stopped += 1;
         }
         let _ = std::fs::remove_dir_all(node.path().join("ipam"));
+        let volumes = node.path().join("volumes");
+        let unmounted = berth_node::provisioner::mounts::release_tree(&std::path::absolute(&volumes)?)
+            .with_context(|| format!("releasing the volumes under {}", volumes.display()))?;
+        if unmounted > 0 {
+            tracing::info!(volumes = %volumes.display(), unmounted, "volumes unmounted");
+        }
     }
     let namespace = berth_node::host::network::namespace_name(&args.data_dir);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -64,14 +64,17 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         groups: vec!["system:masters".into(), "system:authenticated".into()],
     };
     let authenticator = TokenAuthenticator::new([(pki.admin_token.clone(), admin)]);
-    let state = Arc::new(ApiState::new(
-        Arc::new(store),
-        Arc::new(authenticator),
-        ApiStateOptions {
-            node_stream_token: pki.admin_token.clone(),
-            ..ApiStateOptions::default()
-        },
-    ));
+    let state = Arc::new(
+        ApiState::new(
+            Arc::new(store),
+            Arc::new(authenticator),
+            ApiStateOptions {
+                node_stream_token: pki.admin_token.clone(),
+                ..ApiStateOptions::default()
+            },
+        )
+        .with_metrics_source(Arc::new(berth_node::volume_stats::render)),
+    );
     let router = berth_apiserver::router(state.clone());
     let system = UserInfo {
         username: "system:apiserver".into(),
@@ -119,6 +122,7 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         };
         let runtime = args.runtime;
         let client = client.clone();
+        tokio::spawn(berth_node::volume_stats::run(client.clone(), cfg.node_name.clone()));
         tokio::spawn(async move {
             tracing::info!(node = %cfg.node_name, ?runtime, "starting node agent");
             if let Err(e) = berth_node::run(client, cfg).await {
