@@ -39,7 +39,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/apis", any(api))
         .route("/apis/{*rest}", any(api))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
 }

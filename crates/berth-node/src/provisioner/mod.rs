@@ -328,7 +328,14 @@ impl Provisioner {
                     format!("External provisioner is provisioning volume for claim {key:?}"),
                 )
                 .await;
-                match self.provision(&pv, pool_size).await {
+                let started = std::time::Instant::now();
+                let result = self.provision(&pv, pool_size).await;
+                crate::volume_stats::record_provisioning(
+                    volume_driver(&pv).map_or("dir", driver::Driver::name),
+                    started.elapsed().as_secs_f64(),
+                    result.is_ok(),
+                );
+                match result {
                     Ok(()) => {
                         tracing::info!(claim = %key, volume = %pv.name_any(), "provisioned a volume");
                         self.event(

@@ -96,7 +96,10 @@ async fn run_async(args: AgentArgs) -> anyhow::Result<()> {
         volume_root: node_root.join("volumes"),
     };
     tracing::info!(node = %args.node_name, server = %args.server, "starting node agent");
-    tokio::spawn(berth_node::volume_stats::run(client.clone(), args.node_name.clone()));
+    tokio::spawn(berth_node::volume_stats::run(
+        client.clone(),
+        args.node_name.clone(),
+    ));
     tokio::select! {
         result = berth_node::run(client, cfg) => result.context("the node agent stopped")?,
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; pods keep running"),

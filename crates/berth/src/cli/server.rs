@@ -122,7 +122,10 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         };
         let runtime = args.runtime;
         let client = client.clone();
-        tokio::spawn(berth_node::volume_stats::run(client.clone(), cfg.node_name.clone()));
+        tokio::spawn(berth_node::volume_stats::run(
+            client.clone(),
+            cfg.node_name.clone(),
+        ));
         tokio::spawn(async move {
             tracing::info!(node = %cfg.node_name, ?runtime, "starting node agent");
             if let Err(e) = berth_node::run(client, cfg).await {
@@ -163,7 +166,10 @@ async fn node_runtime(
         .data_dir
         .canonicalize()
         .with_context(|| format!("resolving {}", args.data_dir.display()))?;
-    if !std::path::Path::new(berth_node::host::network::CNI_BIN).join("bridge").exists() {
+    if !std::path::Path::new(berth_node::host::network::CNI_BIN)
+        .join("bridge")
+        .exists()
+    {
         anyhow::bail!(
             "the host runtime needs the CNI plugins: apt-get install -y containernetworking-plugins (or pass --runtime sim)"
         );
