@@ -7,6 +7,7 @@
 //! runtime, no clock: callers pass "now" in.
 
 pub mod convert;
+pub mod crashpoint;
 pub mod defaults;
 pub mod field;
 pub mod meta;

@@ -126,21 +126,16 @@ fn has_controller(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectM
         .any(|r| r.controller == Some(true))
 }
 
-/// Whether `labels` match the set's selector (`berth_api::selector`, as the API server
-/// evaluates label selectors); an invalid selector matches nothing.
-fn selector_matches(set: &StatefulSet, labels: &BTreeMap<String, String>) -> bool {
-    let Some(selector) = set
-        .spec
-        .as_ref()
-        .and_then(|s| serde_json::to_value(&s.selector).ok())
-    else {
-        return false;
-    };
-    let labels: serde_json::Map<String, serde_json::Value> = labels
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
-    LabelSelector::from_label_selector_json(&selector).is_ok_and(|s| s.matches_labels(&labels))
+/// The set's selector as the API server evaluates label selectors (`berth_api::selector`);
+/// an invalid or missing selector is `None` and matches nothing.
+fn set_selector(set: &StatefulSet) -> Option<LabelSelector> {
+    let selector = serde_json::to_value(&set.spec.as_ref()?.selector).ok()?;
+    LabelSelector::from_label_selector_json(&selector).ok()
+}
+
+/// Whether `labels` match the (parsed) selector.
+fn selector_matches(selector: Option<&LabelSelector>, labels: &BTreeMap<String, String>) -> bool {
+    selector.is_some_and(|s| s.matches_label_map(labels))
 }
 
 fn controller_ref(set: &StatefulSet) -> OwnerReference {
@@ -155,21 +150,22 @@ fn controller_ref(set: &StatefulSet) -> OwnerReference {
 }
 
 /// Adopts matching orphans and releases owned pods that stopped matching (items 103–105).
-async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Pod>, SyncError> {
+async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Arc<Pod>>, SyncError> {
     let ns = set.namespace().unwrap_or_default();
     let uid = set.uid().unwrap_or_default();
     let name = set.name_any();
     let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    let selector = set_selector(set);
     let mut owned = Vec::new();
     for pod in ctx.pods.state() {
         if pod.namespace().as_deref() != Some(ns.as_str()) {
             continue;
         }
-        let labels = pod.labels().clone();
+        let labels = pod.labels();
         let member = statefulset::pods::parent_and_ordinal(&pod.name_any()).is_some_and(|(p, _)| p == name);
         if owned_by(&pod.metadata, &uid) {
-            if selector_matches(set, &labels) {
-                owned.push((*pod).clone());
+            if selector_matches(selector.as_ref(), labels) {
+                owned.push(pod.clone());
             } else if set.metadata.deletion_timestamp.is_none() {
                 let refs: Vec<serde_json::Value> = vec![json!({"$patch": "delete", "uid": uid})];
                 let patch = json!({"metadata": {"ownerReferences": refs, "uid": pod.uid()}});
@@ -182,7 +178,7 @@ async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Pod>, SyncEr
             }
         } else if !has_controller(&pod.metadata)
             && member
-            && selector_matches(set, &labels)
+            && selector_matches(selector.as_ref(), labels)
             && set.metadata.deletion_timestamp.is_none()
             && pod.metadata.deletion_timestamp.is_none()
         {
@@ -191,7 +187,7 @@ async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Pod>, SyncEr
                 .patch(&pod.name_any(), &PatchParams::default(), &Patch::Strategic(patch))
                 .await
             {
-                Ok(adopted) => owned.push(adopted),
+                Ok(adopted) => owned.push(Arc::new(adopted)),
                 Err(source) => {
                     return Err(SyncError::Api {
                         action: format!("adopt pod {}", pod.name_any()),
@@ -211,13 +207,14 @@ async fn adopt_revisions(ctx: &Context, set: &StatefulSet) -> Result<bool, SyncE
         return Ok(false);
     }
     let mut adopted = false;
+    let selector = set_selector(set);
     let ns = set.namespace().unwrap_or_default();
     let api: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), &ns);
     for rev in ctx.revisions.state() {
         if rev.namespace().as_deref() != Some(ns.as_str())
             || has_controller(&rev.metadata)
             || rev.metadata.deletion_timestamp.is_some()
-            || !selector_matches(set, rev.labels())
+            || !selector_matches(selector.as_ref(), rev.labels())
         {
             continue;
         }

@@ -17,8 +17,8 @@ pub const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
 pub const PV_PROTECTION: &str = "kubernetes.io/pv-protection";
 
 /// Whether a pod that has not finished mounts the claim `name` of `namespace`.
-pub fn claim_in_use(namespace: &str, name: &str, pods: &[Pod]) -> bool {
-    pods.iter().any(|p| {
+pub fn claim_in_use<'p>(namespace: &str, name: &str, pods: impl IntoIterator<Item = &'p Pod>) -> bool {
+    pods.into_iter().any(|p| {
         let finished = matches!(
             p.status.as_ref().and_then(|s| s.phase.as_deref()),
             Some("Succeeded" | "Failed")
@@ -107,10 +107,20 @@ pub async fn run(client: Client) {
         if pods.wait_until_ready().await.is_err() {
             continue;
         }
-        let all_pods: Vec<Pod> = pods.state().iter().map(|p| (**p).clone()).collect();
-        for claim in claims.state() {
+        // Only claims being deleted are looked at, so most passes never touch the pods.
+        let waiting: Vec<_> = claims
+            .state()
+            .into_iter()
+            .filter(|c| waits_on(&c.metadata, PVC_PROTECTION))
+            .collect();
+        let all_pods = if waiting.is_empty() {
+            Vec::new()
+        } else {
+            pods.state()
+        };
+        for claim in waiting {
             let ns = claim.namespace().unwrap_or_default();
-            if !waits_on(&claim.metadata, PVC_PROTECTION) || claim_in_use(&ns, &claim.name_any(), &all_pods) {
+            if claim_in_use(&ns, &claim.name_any(), all_pods.iter().map(|p| &**p)) {
                 continue;
             }
             let api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);

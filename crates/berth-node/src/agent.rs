@@ -182,6 +182,8 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut lease_tick = tokio::time::interval(Duration::from_secs(10));
     let mut ips: BTreeMap<String, String> = BTreeMap::new();
+    // Simulated pods (by UID) whose status matched at this resourceVersion.
+    let mut in_sync: BTreeMap<String, String> = BTreeMap::new();
     let mut host_workers = match &cfg.runtime {
         NodeRuntime::Sim => None,
         NodeRuntime::Host(settings) => Some(host_workers(&client, &cfg, settings)),
@@ -214,9 +216,22 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
         }
         let live: BTreeSet<String> = current.iter().filter_map(|p| p.uid()).collect();
         ips.retain(|uid, _| live.contains(uid));
+        in_sync.retain(|uid, _| live.contains(uid));
         for pod in current {
-            if let Err(e) = sync_pod(&client, &cfg, &pod, &mut ips).await {
-                tracing::debug!(pod = %pod.name_any(), error = %e, "pod sync failed; will retry");
+            // A simulated pod's status follows from the object alone: a version already
+            // brought in sync needs nothing until the pod changes again.
+            let (uid, version) = (pod.uid().unwrap_or_default(), pod.resource_version());
+            if version.is_some() && in_sync.get(&uid) == version.as_ref() {
+                continue;
+            }
+            match sync_pod(&client, &cfg, &pod, &mut ips).await {
+                Ok(SimSync::InSync) => {
+                    if let Some(version) = version {
+                        in_sync.insert(uid, version);
+                    }
+                }
+                Ok(SimSync::Written) => {}
+                Err(e) => tracing::debug!(pod = %pod.name_any(), error = %e, "pod sync failed; will retry"),
             }
         }
     }
@@ -274,12 +289,20 @@ fn allocate_ip(cfg: &AgentConfig, ips: &BTreeMap<String, String>) -> String {
         .unwrap_or_else(|| format!("10.244.{}.254", cfg.pod_subnet))
 }
 
+/// What one simulated pod sync did.
+enum SimSync {
+    /// The stored status already was the simulated one.
+    InSync,
+    /// A status (or the end of a graceful deletion) was written.
+    Written,
+}
+
 async fn sync_pod(
     client: &Client,
     cfg: &AgentConfig,
     pod: &Pod,
     ips: &mut BTreeMap<String, String>,
-) -> Result<(), kube::Error> {
+) -> Result<SimSync, kube::Error> {
     let ns = pod.namespace().unwrap_or_default();
     let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let uid = pod.uid().unwrap_or_default();
@@ -294,8 +317,8 @@ async fn sync_pod(
             ..DeleteParams::default()
         };
         return match api.delete(&pod.name_any(), &dp).await {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(()),
+            Ok(_) => Ok(SimSync::Written),
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(SimSync::Written),
             Err(e) => Err(e),
         };
     }
@@ -314,10 +337,10 @@ async fn sync_pod(
     let computed = sim::pod_status(&as_json, &now(), "127.0.0.1", &ip);
     let desired: PodStatus = serde_json::from_value(computed).map_err(kube::Error::SerdeError)?;
     if pod.status.as_ref() == Some(&desired) {
-        return Ok(());
+        return Ok(SimSync::InSync);
     }
     let patch = json!({"status": desired});
     api.patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
         .await?;
-    Ok(())
+    Ok(SimSync::Written)
 }

@@ -201,8 +201,12 @@ impl Binder {
         let now = Instant::now();
         let all_pods = caches.pods.state();
         self.assumed.reconcile(all_pods.iter().map(|p| &**p), now);
-        self.reported
-            .retain(|k, _| all_pods.iter().any(|p| pod_key(p) == *k && waits_for_us(p)));
+        let waiting: std::collections::HashSet<String> = all_pods
+            .iter()
+            .filter(|p| waits_for_us(p))
+            .map(|p| pod_key(p))
+            .collect();
+        self.reported.retain(|k, _| waiting.contains(k));
         let nodes: Vec<Node> = caches.nodes.state().iter().map(|n| (**n).clone()).collect();
         let claims = caches.claims.state();
         let volumes = caches.volumes.state();
@@ -221,14 +225,18 @@ impl Binder {
             .collect();
         pending.sort_by(|a, b| queue_order(a, b));
         let mut failed = false;
+        // Bound pods do not change during a pass (the cache is a snapshot); the pods this pass
+        // places are in the assumed cache.
+        let bound: Vec<(String, Arc<Pod>)> = all_pods
+            .iter()
+            .filter_map(|p| {
+                let node = p.spec.as_ref()?.node_name.clone().filter(|n| !n.is_empty())?;
+                Some((node, p.clone()))
+            })
+            .collect();
+        let pvs: Vec<&PersistentVolume> = volumes.iter().map(|v| &**v).collect();
+        let scs: Vec<&StorageClass> = classes.iter().map(|c| &**c).collect();
         for pod in pending {
-            let bound: Vec<(String, Arc<Pod>)> = all_pods
-                .iter()
-                .filter_map(|p| {
-                    let node = p.spec.as_ref()?.node_name.clone().filter(|n| !n.is_empty())?;
-                    Some((node, p.clone()))
-                })
-                .collect();
             let assumed: Vec<(String, Arc<Pod>)> = self
                 .assumed
                 .iter()
@@ -250,8 +258,6 @@ impl Binder {
                 .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
                 .map(|c| &**c)
                 .collect();
-            let pvs: Vec<&PersistentVolume> = volumes.iter().map(|v| &**v).collect();
-            let scs: Vec<&StorageClass> = classes.iter().map(|c| &**c).collect();
             let mut topology = compute(&pod, &pod_claims, &pvs, &scs);
             if self.options.tolerate_unbound_immediate_claims {
                 topology = topology.ignoring_unbound_immediate();

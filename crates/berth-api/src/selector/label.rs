@@ -131,7 +131,11 @@ impl Requirement {
 
     /// `Requirement.Matches`.
     pub fn matches(&self, labels: &Map<String, Value>) -> bool {
-        let value = labels.get(&self.key).map(|v| v.as_str().unwrap_or(""));
+        self.matches_value(labels.get(&self.key).map(|v| v.as_str().unwrap_or("")))
+    }
+
+    /// `Requirement.Matches` given the label's value (`None` when the label is absent).
+    pub fn matches_value(&self, value: Option<&str>) -> bool {
         match self.operator {
             Operator::In | Operator::Equals | Operator::DoubleEquals => {
                 value.is_some_and(|v| self.has_value(v))
@@ -308,6 +312,15 @@ impl LabelSelector {
     /// Whether a label map matches every requirement.
     pub fn matches_labels(&self, labels: &Map<String, Value>) -> bool {
         !self.nothing && self.requirements.iter().all(|r| r.matches(labels))
+    }
+
+    /// Whether a typed label map (`ObjectMeta::labels`) matches every requirement.
+    pub fn matches_label_map(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        !self.nothing
+            && self
+                .requirements
+                .iter()
+                .all(|r| r.matches_value(labels.get(&r.key).map(String::as_str)))
     }
 
     /// Whether an object's `metadata.labels` match.

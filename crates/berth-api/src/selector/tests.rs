@@ -530,3 +530,42 @@ fn event_fields_in_both_shapes() {
             .matches(&events_api)
     );
 }
+
+#[test]
+fn typed_label_maps_match_like_json_labels() {
+    let sel = LabelSelector::from_label_selector_json(&json!({
+        "matchLabels": {"app": "x"},
+        "matchExpressions": [
+            {"key": "env", "operator": "In", "values": ["dev", "prod"]},
+            {"key": "canary", "operator": "DoesNotExist"},
+            {"key": "gen", "operator": "NotIn", "values": ["2"]}
+        ]
+    }))
+    .expect("valid selector");
+    let cases: &[&[(&str, &str)]] = &[
+        &[("app", "x"), ("env", "dev"), ("gen", "3")],
+        &[("app", "x"), ("env", "dev"), ("gen", "2")],
+        &[("app", "x"), ("env", "qa"), ("gen", "3")],
+        &[("app", "x"), ("env", "prod"), ("gen", "9"), ("canary", "")],
+        &[("env", "prod"), ("gen", "9")],
+        &[],
+    ];
+    for pairs in cases {
+        let map: std::collections::BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        assert_eq!(
+            sel.matches_label_map(&map),
+            sel.matches(&labels(pairs)),
+            "{pairs:?}"
+        );
+    }
+    let map = [("app", "x"), ("env", "dev"), ("gen", "3")]
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+    assert!(sel.matches_label_map(&map));
+    let nothing = LabelSelector::from_label_selector_json(&serde_json::Value::Null).expect("null is valid");
+    assert!(!nothing.matches_label_map(&map));
+}

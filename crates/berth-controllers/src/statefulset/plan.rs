@@ -12,15 +12,17 @@ use super::types::{Action, Batch, BerthExtensions, DeleteReason, Observed, Plan,
 use super::{events, revision, status};
 use berth_api::validation::quantity;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, PodTemplateSpec};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// Kubernetes' `MaxBatchSize` for slow-start batches.
 pub const MAX_BATCH_SIZE: usize = 500;
 
 /// One in-range ordinal: the observed pod, or the pod to create.
-struct Slot {
+struct Slot<'p> {
     ordinal: i64,
-    pod: Pod,
+    /// The observed pod, or the one to create.
+    pod: Cow<'p, Pod>,
     observed: bool,
 }
 
@@ -84,6 +86,7 @@ pub fn plan(observed: &Observed, ext: BerthExtensions) -> Result<Plan, PlanError
     let members: Vec<&Pod> = observed
         .pods
         .iter()
+        .map(|pod| &**pod)
         .filter(|pod| {
             pod.metadata
                 .name
@@ -108,8 +111,7 @@ pub fn plan(observed: &Observed, ext: BerthExtensions) -> Result<Plan, PlanError
         p.plan.status = Some(new_status);
     }
     let live = [p.current.as_str(), p.update.as_str()];
-    let owned: Vec<Pod> = members.iter().map(|pod| (*pod).clone()).collect();
-    p.plan.history = revision::truncate(&sorted, p.set.history_limit, &live, &owned)
+    p.plan.history = revision::truncate(&sorted, p.set.history_limit, &live, &members)
         .into_iter()
         .map(Action::DeleteRevision)
         .collect();
@@ -144,7 +146,7 @@ impl<'a> Planner<'a> {
         let mut slots: Vec<Slot> = (set.start..set.start + set.replicas)
             .map(|o| Slot {
                 ordinal: o,
-                pod: Pod::default(),
+                pod: Cow::Owned(Pod::default()),
                 observed: false,
             })
             .collect();
@@ -156,7 +158,7 @@ impl<'a> Planner<'a> {
                 let i = usize::try_from(o - set.start).unwrap_or(0);
                 slots[i] = Slot {
                     ordinal: o,
-                    pod: (*pod).clone(),
+                    pod: Cow::Borrowed(*pod),
                     observed: true,
                 };
                 filled[i] = true;
@@ -167,18 +169,18 @@ impl<'a> Planner<'a> {
         for (slot, filled) in slots.iter_mut().zip(filled) {
             if !filled {
                 let below_partition = matches!(set.strategy, Strategy::RollingUpdate { partition, .. } if slot.ordinal < set.start + partition);
-                slot.pod = if below_partition {
+                slot.pod = Cow::Owned(if below_partition {
                     new_pod(set, current_t, &self.current, slot.ordinal)
                 } else {
                     new_pod(set, update_t, &self.update, slot.ordinal)
-                };
+                });
             }
         }
         condemned.sort_by_key(|p| std::cmp::Reverse(ordinal(p)));
         let (mrs, now) = (set.min_ready_seconds, self.obs.now);
         let first_unhealthy: Option<String> = slots
             .iter()
-            .map(|s| &s.pod)
+            .map(|s| &*s.pod)
             .chain(condemned.iter().rev().copied())
             .find(|p| is_unavailable(p, mrs, now))
             .and_then(|p| p.metadata.name.clone());
@@ -297,7 +299,7 @@ impl<'a> Planner<'a> {
             if self.create_claims(pod, slot.ordinal, Some("create"), &mut task) {
                 return (true, task);
             }
-            task.push(Action::CreatePod(pod.clone()));
+            task.push(Action::CreatePod(pod.as_ref().clone()));
             self.fix_claims(pod, true, true, &mut task);
             self.expand_claims(pod, slot.ordinal, &mut task);
             return (monotonic, task);
@@ -320,21 +322,24 @@ impl<'a> Planner<'a> {
             return (true, task);
         }
         // Enforce identity, storage and retention (item 35).
-        let mut fixed = pod.clone();
-        let mut dirty = false;
+        // The pod is copied only when it needs fixing: most syncs find every replica intact.
+        let mut fixed: Option<Pod> = None;
         if !identity_matches(&self.set, pod) {
-            update_identity(&self.set, &mut fixed, slot.ordinal);
-            dirty = true;
+            update_identity(
+                &self.set,
+                fixed.get_or_insert_with(|| pod.as_ref().clone()),
+                slot.ordinal,
+            );
         }
         if !storage_matches(&self.set, pod) {
-            update_storage(&self.set, &mut fixed, slot.ordinal);
-            dirty = true;
-            if self.create_claims(&fixed, slot.ordinal, Some("update"), &mut task) {
+            let fixed = fixed.get_or_insert_with(|| pod.as_ref().clone());
+            update_storage(&self.set, fixed, slot.ordinal);
+            if self.create_claims(fixed, slot.ordinal, Some("update"), &mut task) {
                 return (true, task);
             }
         }
         self.fix_claims(pod, true, false, &mut task);
-        if dirty {
+        if let Some(fixed) = fixed {
             task.push(Action::UpdatePodIdentity(fixed));
         }
         self.expand_claims(pod, slot.ordinal, &mut task);

@@ -328,9 +328,9 @@ pub fn choose(
 
 /// `truncateHistory` (item 60): names of revisions to delete, oldest first, so that at most
 /// `limit` non-live revisions remain. Live: current, update, and any pod's revision label.
-pub fn truncate(sorted: &[ControllerRevision], limit: i64, live: &[&str], pods: &[Pod]) -> Vec<String> {
+pub fn truncate(sorted: &[ControllerRevision], limit: i64, live: &[&str], pods: &[&Pod]) -> Vec<String> {
     let mut live: BTreeSet<&str> = live.iter().copied().collect();
-    live.extend(pods.iter().map(super::pods::pod_revision));
+    live.extend(pods.iter().map(|p| super::pods::pod_revision(p)));
     let history: Vec<&str> = sorted
         .iter()
         .filter_map(|r| r.metadata.name.as_deref())

@@ -6,6 +6,7 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use k8s_openapi::jiff::Timestamp;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Everything one sync looks at. The shell fills it from its caches; the planner reads nothing else.
@@ -14,7 +15,7 @@ pub struct Observed {
     /// The StatefulSet, as stored (defaults applied by the API server).
     pub set: StatefulSet,
     /// The pods the set owns, already claimed (adopted/released) by the shell.
-    pub pods: Vec<Pod>,
+    pub pods: Vec<Arc<Pod>>,
     /// The ControllerRevisions the set owns (orphans already adopted by the shell).
     pub revisions: Vec<ControllerRevision>,
     /// Other ControllerRevisions in the namespace whose names a new revision could collide with

@@ -8,10 +8,11 @@
 //! each successful write the pass's snapshot is updated, so later decisions of the same pass
 //! see it (Kubernetes' `storeVolumeUpdate`/`storeClaimUpdate`). Events are recorded once per
 //! object, reason and message for the life of the process (Kubernetes' recorder aggregates
-//! repeats into a count instead).
+//! repeats into a count instead). After each write of a bind or a reclaim the shell passes a
+//! named crash point ([`super::plan::crash_point_after`]), for the crash tests.
 
 use super::COMPONENT;
-use super::plan::{Action, World, claim_key, sync_claim, sync_volume};
+use super::plan::{Action, World, claim_key, crash_point_after, sync_claim, sync_volume};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
@@ -83,8 +84,26 @@ fn snapshot(
             .iter()
             .map(|n| (n.name_any(), (**n).clone()))
             .collect(),
-        pods: pods.state().iter().map(|p| (**p).clone()).collect(),
+        // Only pods that mount claims matter to binding; copying the others would cost a
+        // clone of every pod in the cluster on every change.
+        pods: pods
+            .state()
+            .iter()
+            .filter(|p| mounts_claims(p))
+            .map(|p| (**p).clone())
+            .collect(),
     }
+}
+
+/// Whether the pod has a claim volume (a `persistentVolumeClaim` or an `ephemeral` one).
+fn mounts_claims(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.volumes.as_ref())
+        .is_some_and(|v| {
+            v.iter()
+                .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some())
+        })
 }
 
 /// Runs the controller until the client's server goes away.
@@ -166,6 +185,7 @@ async fn run_plan(
     // resourceVersions written earlier in this plan, by object key.
     let mut written: HashMap<String, Option<String>> = HashMap::new();
     for action in actions {
+        let crash_point = crash_point_after(&action);
         let result = match action {
             Action::UpdateVolume(mut v) => {
                 let key = format!("pv/{}", v.name_any());
@@ -235,6 +255,9 @@ async fn run_plan(
         if let Err(e) = result {
             tracing::debug!(error = %e, "volume controller write failed; will re-plan");
             return;
+        }
+        if let Some(point) = crash_point {
+            berth_api::crashpoint::reached(point);
         }
     }
 }

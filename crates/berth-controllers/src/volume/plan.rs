@@ -105,6 +105,29 @@ impl Plan {
     }
 }
 
+/// The crash point (`berth_api::crashpoint`) right after a successful write of `action`, named
+/// by the step of a bind or a reclaim the write is: the volume's `claimRef`, the volume's
+/// `Bound` phase, the claim's `volumeName`, the volume's `Released` phase. Other writes and
+/// events have none.
+pub fn crash_point_after(action: &Action) -> Option<&'static str> {
+    match action {
+        Action::UpdateVolume(v) => v
+            .spec
+            .as_ref()
+            .and_then(|s| s.claim_ref.as_ref())
+            .and_then(|r| r.uid.as_deref())
+            .is_some_and(|uid| !uid.is_empty())
+            .then_some("bind:after-pv-claimref"),
+        Action::UpdateVolumeStatus(v) => match volume_phase(v) {
+            "Bound" => Some("bind:after-pv-bound"),
+            "Released" => Some("reclaim:after-released"),
+            _ => None,
+        },
+        Action::UpdateClaim(c) => (!volume_name(c).is_empty()).then_some("bind:after-claim-volumename"),
+        Action::UpdateClaimStatus(_) | Action::Event(_) => None,
+    }
+}
+
 /// The key of a claim in [`World::claims`].
 pub fn claim_key(namespace: &str, name: &str) -> String {
     format!("{namespace}/{name}")

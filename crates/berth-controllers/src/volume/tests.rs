@@ -1262,3 +1262,35 @@ fn a_volume_whose_claim_went_elsewhere_is_unbound_or_released() {
     let plan = sync_volume(&w.volumes["v"], &w, now());
     assert_eq!(phase_of_volume(volume_status(&plan)), "Released");
 }
+
+#[test]
+fn crash_points_name_the_steps_of_a_bind_and_a_reclaim() {
+    let w = world(
+        vec![pv("v", "2Gi", json!({}))],
+        vec![pvc("c", "1Gi", json!({}))],
+        vec![],
+    );
+    let plan = sync_claim(&w.claims["ns/c"], &w, now());
+    let points: Vec<Option<&str>> = plan.actions.iter().map(crash_point_after).collect();
+    assert_eq!(
+        points,
+        [
+            Some("bind:after-pv-claimref"),
+            Some("bind:after-pv-bound"),
+            Some("bind:after-claim-volumename"),
+            None,
+        ]
+    );
+    let w = world(vec![bound_volume("Delete", json!({}))], vec![], vec![]);
+    let plan = sync_volume(&w.volumes["v"], &w, now());
+    assert_eq!(
+        crash_point_after(&plan.actions[0]),
+        Some("reclaim:after-released")
+    );
+    // Unbinding clears the claimRef: no bind step.
+    let mut v = bound_volume("Retain", json!({}));
+    if let Some(s) = v.spec.as_mut() {
+        s.claim_ref = None;
+    }
+    assert_eq!(crash_point_after(&Action::UpdateVolume(Box::new(v))), None);
+}

@@ -147,9 +147,10 @@ fn claim_events(k: &Berth, claim: &str) -> String {
 }
 
 #[test]
-fn ext4_claims_enforce_their_size_grow_and_survive_crashes() {
+fn the_default_class_enforces_a_claims_size_grows_it_and_survives_crashes() {
+    // The seed's StatefulSet: 3 replicas with 100Mi claims, no class named, so the default
+    // class `standard` provisions them (ext4 images on the host runtime).
     let mut k = cluster();
-    class(&k, "ext4", "ext4", "");
     k.apply_ok(
         r#"
 apiVersion: v1
@@ -175,7 +176,7 @@ spec:
         volumeMounts: [{name: data, mountPath: /data}]
   volumeClaimTemplates:
   - metadata: {name: data}
-    spec: {accessModes: [ReadWriteOnce], storageClassName: ext4, resources: {requests: {storage: 100Mi}}}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 100Mi}}}
 "#,
     );
     wait_for("3 ready replicas", Duration::from_secs(120), || {
@@ -189,6 +190,7 @@ spec:
             pv.pointer("/metadata/annotations/berth.dev~1driver"),
             Some(&"ext4".into())
         );
+        assert_eq!(pv.pointer("/spec/storageClassName"), Some(&"standard".into()));
         assert_eq!(pv.pointer("/spec/capacity/storage"), Some(&"100Mi".into()));
         assert!(
             mounted(&local_path(&pv)),

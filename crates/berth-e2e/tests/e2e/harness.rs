@@ -272,6 +272,8 @@ pub struct Berth {
     test: String,
     /// Extra `berth server` flags.
     flags: Vec<String>,
+    /// Extra environment variables of the server.
+    env: Vec<(String, String)>,
 }
 
 impl Berth {
@@ -298,6 +300,7 @@ impl Berth {
             token: String::new(),
             test,
             flags: flags.iter().map(|f| f.to_string()).collect(),
+            env: Vec::new(),
         };
         berth.boot(None);
         berth
@@ -343,6 +346,7 @@ impl Berth {
             })
             .args(&self.flags)
             .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2)
@@ -391,6 +395,32 @@ impl Berth {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// Sets the server's environment variable `key` (removes it with `None`) for its next
+    /// starts ([`Berth::restart`]).
+    pub fn set_server_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            self.env.push((key.to_string(), v.to_string()));
+        }
+    }
+
+    /// Waits up to `timeout` for the server to exit on its own; its exit status, or `None`
+    /// when it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            if status.is_some() {
+                self.child = None;
+                return status;
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(50));
         }
     }
 

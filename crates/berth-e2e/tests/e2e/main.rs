@@ -11,6 +11,7 @@ mod harness;
 
 mod apply;
 mod capacity;
+mod crash_points;
 mod delete;
 mod discovery;
 mod durability;

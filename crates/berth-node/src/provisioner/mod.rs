@@ -27,7 +27,10 @@
 //! Released volume whose (absent) directory is removed again. Image volumes bring themselves up
 //! step by step from what is observed ([`steps`]): an existing image is reused, a formatted one
 //! never re-formatted, an attached loop device reused, a mounted one left alone; at start-up
-//! every image volume of this node is mounted again the same way.
+//! every image volume of this node is mounted again the same way. Named crash points
+//! (`berth_api::crashpoint`, e.g. `provision:after-mkfs`, `expand:after-image-grow`,
+//! `delete:after-unmount`) sit between the steps, so the end-to-end crash tests can kill the
+//! agent at each of them.
 
 pub mod decide;
 pub mod driver;
@@ -42,6 +45,7 @@ mod capacity_tests;
 #[cfg(test)]
 mod tests;
 
+use berth_api::crashpoint;
 use decide::{ClaimDecision, NodeIdentity, PENDING_SUFFIX, decide_claim, should_delete, sweep, volume_name};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{
@@ -377,6 +381,7 @@ impl Provisioner {
         tokio::fs::write(&marker, b"")
             .await
             .map_err(io("writing", &marker))?;
+        crashpoint::reached("provision:after-marker");
         match volume_driver(pv) {
             Some(driver::Driver::Dir) | None => {
                 tokio::fs::create_dir_all(&dir)
@@ -406,6 +411,8 @@ impl Provisioner {
             Err(kube::Error::Api(s)) if s.code == 409 => {}
             Err(e) => return Err(e.into()),
         }
+        // The volume exists, its claim is not bound yet and the marker is still there.
+        crashpoint::reached("provision:after-pv-create");
         let _ = tokio::fs::remove_file(&marker).await;
         Ok(())
     }
@@ -419,6 +426,8 @@ impl Provisioner {
         let root = self.root.clone();
         let n = name.clone();
         blocking(move || volumes::teardown(&root, &n)).await?;
+        // The data is gone, the volume (and its finalizer) not yet.
+        crashpoint::reached("delete:after-teardown");
         let api: Api<PersistentVolume> = Api::all(self.client.clone());
         let dp = DeleteParams {
             preconditions: pv.uid().map(|uid| kube::api::Preconditions {
@@ -428,7 +437,11 @@ impl Provisioner {
             ..DeleteParams::default()
         };
         match api.delete(&name, &dp).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                // Deleted, its `pv-protection` finalizer not removed yet.
+                crashpoint::reached("delete:after-pv-delete");
+                Ok(())
+            }
             Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(()),
             Err(e) => Err(e.into()),
         }

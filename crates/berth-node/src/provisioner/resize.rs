@@ -6,6 +6,7 @@
 
 use super::expand::{self, ExpandDecision};
 use super::{Provisioner, ProvisionerError, blocking, reference, volumes};
+use berth_api::crashpoint;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
@@ -82,6 +83,7 @@ impl Provisioner {
             self.patch_claim_status(claim, expand::resizing_patch(to, &now))
                 .await?;
         }
+        crashpoint::reached("expand:after-resizing-status");
         let root = self.root.clone();
         let n = name.clone();
         let grow_fs = match blocking(move || volumes::expand_device(driver, &root, &n, to)).await {
@@ -93,6 +95,7 @@ impl Provisioner {
                 return Err(e);
             }
         };
+        crashpoint::reached("expand:after-device-grow");
         if grow_fs {
             self.event(
                 &claim_ref,
@@ -118,6 +121,7 @@ impl Provisioner {
                     .await;
                 return Err(e);
             }
+            crashpoint::reached("expand:after-fs-resize");
         }
         let api: Api<PersistentVolume> = Api::all(self.client.clone());
         api.patch(
@@ -126,6 +130,8 @@ impl Provisioner {
             &Patch::Merge(expand::volume_patch(to)),
         )
         .await?;
+        // The volume records the new size, the claim does not yet.
+        crashpoint::reached("expand:after-pv-capacity");
         if grow_fs {
             let message = expand::fs_resize_succeeded_message(&name, &node);
             self.event(&claim_ref, "Normal", "FileSystemResizeSuccessful", message)

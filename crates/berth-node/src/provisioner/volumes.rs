@@ -7,6 +7,7 @@
 use super::driver::{Driver, image_path, pool_image, pool_mount};
 use super::mounts::{self, CommandError, run};
 use super::steps::{Observed, Step, StepError, remaining};
+use berth_api::crashpoint;
 use std::path::{Path, PathBuf};
 
 /// Why a volume operation failed.
@@ -100,9 +101,16 @@ pub fn ensure_mounted(
                 let file = std::fs::File::create(image).map_err(io("creating", image))?;
                 file.set_len(len).map_err(io("sizing", image))?;
                 file.sync_all().map_err(io("syncing", image))?;
+                crashpoint::reached("provision:after-create-image");
             }
-            Step::Format => mkfs(fs, image)?,
-            Step::Attach => device = Some(mounts::attach(image)?),
+            Step::Format => {
+                mkfs(fs, image)?;
+                crashpoint::reached("provision:after-mkfs");
+            }
+            Step::Attach => {
+                device = Some(mounts::attach(image)?);
+                crashpoint::reached("provision:after-attach");
+            }
             Step::Mount => {
                 std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
                 let dev = device.clone().unwrap_or_default();
@@ -111,6 +119,7 @@ pub fn ensure_mounted(
                 }
                 run("mount", &["-t", fs, &dev, &dir.to_string_lossy()])?;
                 tracing::info!(image = %image.display(), device = %dev, path = %dir.display(), "mounted a volume");
+                crashpoint::reached("provision:after-mount");
             }
         }
     }
@@ -220,6 +229,8 @@ pub fn expand_device(driver: Driver, root: &Path, name: &str, bytes: u64) -> Res
             if len < bytes {
                 file.set_len(bytes).map_err(io("growing", &image))?;
                 file.sync_all().map_err(io("syncing", &image))?;
+                // The image is bigger; its loop device does not know yet.
+                crashpoint::reached("expand:after-image-grow");
             }
             for dev in mounts::loops_of(&image)? {
                 run("losetup", &["-c", &dev])?;
@@ -253,13 +264,16 @@ pub fn expand_filesystem(driver: Driver, root: &Path, name: &str) -> Result<(), 
 pub fn teardown(root: &Path, name: &str) -> Result<(), VolumeError> {
     let dir = root.join(name);
     mounts::unmount_all(&dir)?;
+    crashpoint::reached("delete:after-unmount");
     let image = image_path(root, name);
     mounts::detach_all(&image)?;
+    crashpoint::reached("delete:after-detach");
     match std::fs::remove_file(&image) {
         Ok(()) => tracing::info!(image = %image.display(), "removed a volume image"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io("removing", &image)(e)),
     }
+    crashpoint::reached("delete:after-remove-image");
     let sub = pool_mount(root).join(name);
     if sub.exists() && mounts::is_mounted(&pool_mount(root)) {
         run("btrfs", &["subvolume", "delete", &sub.to_string_lossy()])?;

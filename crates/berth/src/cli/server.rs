@@ -91,7 +91,8 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
             )
         })?;
     let local = listener.local_addr().context("reading the listener address")?;
-    bootstrap::run(&internal, local)
+    let driver = default_volume_driver(args.runtime);
+    bootstrap::run(&internal, local, driver)
         .await
         .context("creating the built-in objects")?;
     let client = kube::Client::new(internal, "default");
@@ -151,6 +152,25 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
     }
     Ok(())
+}
+
+/// The volume driver of the default StorageClass: `ext4` (a loop-mounted image of exactly the
+/// claimed size, so "100Mi" refuses the 101st MiB) when the node agents run real pods and the
+/// machine has `mkfs.ext4`, `losetup` and loop devices; `dir` (no capacity enforcement, no
+/// root needed) otherwise, e.g. for the simulated runtime.
+fn default_volume_driver(runtime: Runtime) -> &'static str {
+    let on_path = |tool: &str| {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+            .any(|dir| dir.join(tool).is_file())
+    };
+    let loop_devices = std::path::Path::new("/dev/loop-control").exists();
+    if runtime == Runtime::Host && loop_devices && on_path("mkfs.ext4") && on_path("losetup") {
+        "ext4"
+    } else {
+        "dir"
+    }
 }
 
 /// The host runtime's shared settings (`None` for the simulated runtime): the pod network's
@@ -234,9 +254,10 @@ mod bootstrap {
         }
     }
 
-    /// The StorageClass `standard` (Berth's node-local `dir` volumes, the default class), created
-    /// only when the cluster has no StorageClass at all, so a deleted or replaced default stays so.
-    async fn default_storage_class(router: &axum::Router) -> anyhow::Result<()> {
+    /// The StorageClass `standard` (Berth's node-local volumes with `driver`, the default
+    /// class), created only when the cluster has no StorageClass at all, so a deleted or
+    /// replaced default stays so.
+    async fn default_storage_class(router: &axum::Router, driver: &str) -> anyhow::Result<()> {
         let collection = "/apis/storage.k8s.io/v1/storageclasses";
         let list = Request::builder()
             .method(Method::GET)
@@ -260,25 +281,25 @@ mod bootstrap {
             "metadata": {"name": "standard",
                          "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
             "provisioner": "berth.dev/local",
-            "parameters": {"driver": "dir"},
+            "parameters": {"driver": driver},
             "reclaimPolicy": "Delete",
             "volumeBindingMode": "WaitForFirstConsumer",
             "allowVolumeExpansion": true,
         });
         if ensure(router, collection, class).await? {
-            tracing::info!(class = "standard", "created the default StorageClass");
+            tracing::info!(class = "standard", driver, "created the default StorageClass");
         }
         Ok(())
     }
 
-    pub async fn run(router: &axum::Router, api: SocketAddr) -> anyhow::Result<()> {
+    pub async fn run(router: &axum::Router, api: SocketAddr, volume_driver: &str) -> anyhow::Result<()> {
         for ns in NAMESPACES {
             let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
             if ensure(router, "/api/v1/namespaces", body).await? {
                 tracing::info!(namespace = ns, "created namespace");
             }
         }
-        default_storage_class(router).await?;
+        default_storage_class(router, volume_driver).await?;
         let labels = json!({"component": "apiserver", "provider": "kubernetes"});
         let service = json!({
             "apiVersion": "v1", "kind": "Service",

@@ -89,7 +89,7 @@ impl World {
     pub fn observed(&self) -> Observed {
         Observed {
             set: self.set.clone(),
-            pods: self.pods.values().cloned().collect(),
+            pods: self.pods.values().cloned().map(std::sync::Arc::new).collect(),
             revisions: self.revisions.values().cloned().collect(),
             foreign_revisions: self.foreign.clone(),
             claims: self.claims.clone(),

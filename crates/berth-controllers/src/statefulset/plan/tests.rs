@@ -152,8 +152,8 @@ fn item_29_pods_with_unparsable_or_foreign_names_are_ignored() {
     let mut other = w.pods["web-0"].clone();
     other.metadata.name = Some("other-0".into());
     let mut obs = w.observed();
-    obs.pods.push(stray);
-    obs.pods.push(other);
+    obs.pods.push(stray.into());
+    obs.pods.push(other.into());
     let p = plan(&obs, K8S).unwrap();
     assert!(p.is_idle());
     assert!(p.status.is_none(), "strays are not counted");

@@ -94,10 +94,7 @@ fn item_60_truncate_keeps_live_and_the_newest() {
         .collect();
     let mut pod = Pod::default();
     pod.metadata.labels = Some([("controller-revision-hash".to_string(), "r1".to_string())].into());
-    assert_eq!(
-        truncate(&revs, 1, &["r5", "r4"], &[pod.clone()]),
-        vec!["r2".to_string()]
-    );
+    assert_eq!(truncate(&revs, 1, &["r5", "r4"], &[&pod]), vec!["r2".to_string()]);
     assert!(truncate(&revs, -1, &["r5"], &[]).is_empty());
     assert_eq!(truncate(&revs, 0, &["r5"], &[]), vec!["r1", "r2", "r3", "r4"]);
 }
