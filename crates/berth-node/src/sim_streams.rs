@@ -81,8 +81,18 @@ mod tests {
             .expect("bind");
         let port = l.local_addr().expect("addr").port();
         assert!(SimStreams.port_forward(&container().pod, port).await.is_ok());
+        // A port held by a socket that is bound but not listening: refused, and no other
+        // process can take it meanwhile (a dropped listener's port could be reused).
+        let closed = tokio::net::TcpSocket::new_v4().expect("socket");
+        closed.bind(([127, 0, 0, 1], 0).into()).expect("bind");
+        let closed_port = closed.local_addr().expect("addr").port();
+        assert!(
+            SimStreams
+                .port_forward(&container().pod, closed_port)
+                .await
+                .is_err()
+        );
         drop(l);
-        assert!(SimStreams.port_forward(&container().pod, port).await.is_err());
         assert_eq!(
             SimStreams.log_file(&container(), false).await.expect("logs"),
             None
