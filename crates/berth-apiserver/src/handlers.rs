@@ -10,6 +10,7 @@ use crate::negotiate::{self, BodyType, Output};
 use crate::path::Target;
 use crate::query::Query;
 use crate::state::ApiState;
+use crate::watch_cache::CachedObject;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -19,6 +20,7 @@ use berth_api::table::{self, IncludeObject};
 use berth_api::{meta, registry};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Everything about one resource request.
 pub(crate) struct ResourceRequest<'a> {
@@ -390,6 +392,7 @@ fn list(ctx: &Ctx<'_>, output: Output) -> ApiResult {
             }
         }
     }
+    let hub = ctx.state.watch_cache.hub(rt)?;
     let limit = ctx.query.limit;
     let filtered = labels != LabelSelector::default() || fields != FieldSelector::default();
     let mut items = Vec::new();
@@ -416,14 +419,13 @@ fn list(ctx: &Ctx<'_>, output: Output) -> ApiResult {
         more = page.more;
         remaining = page.remaining;
         let mut consumed_all = true;
-        for kv in &page.items {
+        for obj in hub.objects(&page.items)? {
             if limit > 0 && items.len() == limit {
                 consumed_all = false;
                 break;
             }
-            last_key = Some(kv.key.to_string());
-            let obj = lifecycle::decode(rt, kv)?;
-            if labels.matches(&obj) && fields.matches(&obj) {
+            last_key = Some(obj.key.to_string());
+            if labels.matches(&obj.view) && fields.matches(&obj.view) {
                 items.push(obj);
             }
         }
@@ -443,7 +445,33 @@ fn list(ctx: &Ctx<'_>, output: Output) -> ApiResult {
             md["remainingItemCount"] = json!(remaining);
         }
     }
-    Ok(render_objects(ctx, items, output, Some(md)))
+    if output == Output::Json {
+        return Ok(render_cached_list(rt, &items, &md));
+    }
+    let values = items.iter().map(|o| o.value()).collect::<Result<Vec<_>, _>>()?;
+    Ok(render_objects(ctx, values, output, Some(md)))
+}
+
+/// A JSON list of cached objects: the envelope encoded, the items' JSON copied as cached.
+fn render_cached_list(rt: &registry::ResourceType, items: &[Arc<CachedObject>], md: &Value) -> Response {
+    let head = json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": md});
+    let mut bytes = serde_json::to_vec(&head).unwrap_or_default();
+    // Reopen the envelope object to append `"items":[…]`.
+    bytes.pop();
+    let size: usize = items.iter().map(|o| o.json.len() + 1).sum();
+    bytes.reserve(size + 12);
+    bytes.extend_from_slice(b",\"items\":[");
+    for (i, obj) in items.iter().enumerate() {
+        if i > 0 {
+            bytes.push(b',');
+        }
+        bytes.extend_from_slice(&obj.json);
+    }
+    bytes.extend_from_slice(b"]}");
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
 }
 
 async fn delete_collection(ctx: &Ctx<'_>, opts: &DeleteOptions, output: Output) -> ApiResult {

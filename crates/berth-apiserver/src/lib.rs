@@ -34,6 +34,7 @@ pub mod serve;
 mod service_alloc;
 mod state;
 mod watch;
+mod watch_cache;
 
 pub use router::{in_process, router};
 pub use state::{ApiState, ApiStateOptions};

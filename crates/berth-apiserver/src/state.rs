@@ -44,6 +44,8 @@ pub struct ApiState {
     pub(crate) options: ApiStateOptions,
     pub(crate) metrics: crate::metrics::ApiMetrics,
     pub(crate) metrics_sources: Vec<crate::metrics::MetricsSource>,
+    /// Decoded objects and event fan-out per type, for LIST and WATCH.
+    pub(crate) watch_cache: crate::watch_cache::WatchCache,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -67,6 +69,10 @@ impl ApiState {
         Self {
             metrics: crate::metrics::ApiMetrics::new(store.clone()),
             metrics_sources: Vec::new(),
+            watch_cache: crate::watch_cache::WatchCache::new(
+                store.clone(),
+                options.bookmark_interval.min(Duration::from_secs(1)),
+            ),
             store,
             authenticator,
             authorizer: Arc::new(AllowAll),

@@ -6,21 +6,21 @@
 use crate::error::Failure;
 use crate::handlers::selectors;
 use crate::keys::collection_prefix;
-use crate::lifecycle;
 use crate::negotiate::Output;
 use crate::path::Target;
 use crate::query::Query;
 use crate::state::ApiState;
+use crate::watch_cache::{CachedEvent, CachedObject, Item};
 use axum::body::Body;
 use axum::response::Response;
 use berth_api::registry::ResourceType;
 use berth_api::selector::{FieldSelector, LabelSelector};
 use berth_api::status::ApiError;
 use berth_api::table::{self, IncludeObject};
-use berth_store::{EventKind, StoreError, WatchEvent};
+use berth_store::{EventKind, StoreError};
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -34,26 +34,36 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn line(&mut self, kind: &str, object: &Value) -> Bytes {
-        let object = if self.table && (kind == "ADDED" || kind == "MODIFIED" || kind == "DELETED") {
+    /// One event line. Plain JSON watches copy the cached object's JSON; Table and
+    /// metadata-only watches decode it for their own rendering.
+    fn line(&mut self, kind: &str, object: &CachedObject) -> Result<Bytes, ApiError> {
+        if !self.table && !self.metadata_only {
+            let mut bytes = Vec::with_capacity(object.json.len() + 32);
+            bytes.extend_from_slice(b"{\"type\":\"");
+            bytes.extend_from_slice(kind.as_bytes());
+            bytes.extend_from_slice(b"\",\"object\":");
+            bytes.extend_from_slice(&object.json);
+            bytes.extend_from_slice(b"}\n");
+            return Ok(Bytes::from(bytes));
+        }
+        let object = object.value()?;
+        let object = if self.table {
             let mut t = table::render(
                 self.rt,
-                std::slice::from_ref(object),
+                std::slice::from_ref(&object),
                 jiff::Timestamp::now(),
                 self.include,
                 !self.headers_sent,
             );
             self.headers_sent = true;
-            t["metadata"] = json!({"resourceVersion": berth_api::meta::resource_version(object)});
+            t["metadata"] = json!({"resourceVersion": berth_api::meta::resource_version(&object)});
             t
-        } else if self.metadata_only && kind != "ERROR" {
-            crate::handlers::partial_metadata(object)
         } else {
-            object.clone()
+            crate::handlers::partial_metadata(&object)
         };
         let mut bytes = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
         bytes.push(b'\n');
-        Bytes::from(bytes)
+        Ok(Bytes::from(bytes))
     }
 
     fn bookmark(&mut self, revision: u64, initial_events_end: bool) -> Bytes {
@@ -79,36 +89,31 @@ impl Encoder {
     }
 }
 
-/// What one store event means to a watcher with selectors.
-fn translate(
-    rt: &ResourceType,
-    ev: &WatchEvent,
+/// What one event means to a watcher with selectors: the watch event type and the object
+/// to send, or nothing.
+fn translate<'e>(
+    ev: &'e CachedEvent,
+    namespace_prefix: Option<&str>,
     labels: &LabelSelector,
     fields: &FieldSelector,
-) -> Result<Option<(&'static str, Value)>, ApiError> {
-    let matches = |v: &Value| labels.matches(v) && fields.matches(v);
+) -> Option<(&'static str, &'e CachedObject)> {
+    if namespace_prefix.is_some_and(|p| !ev.object.key.starts_with(p)) {
+        return None;
+    }
+    let matches = |o: &CachedObject| labels.matches(&o.view) && fields.matches(&o.view);
+    let obj = &*ev.object;
     match ev.kind {
-        EventKind::Created => {
-            let obj = lifecycle::decode(rt, &ev.kv)?;
-            Ok(matches(&obj).then_some(("ADDED", obj)))
-        }
+        EventKind::Created => matches(obj).then_some(("ADDED", obj)),
         EventKind::Modified => {
-            let obj = lifecycle::decode(rt, &ev.kv)?;
-            let before = match &ev.prev {
-                Some(p) => matches(&lifecycle::decode(rt, p)?),
-                None => false,
-            };
-            Ok(match (before, matches(&obj)) {
+            let before = ev.prev.as_deref().is_some_and(matches);
+            match (before, matches(obj)) {
                 (true, true) => Some(("MODIFIED", obj)),
                 (false, true) => Some(("ADDED", obj)),
                 (true, false) => Some(("DELETED", obj)),
                 (false, false) => None,
-            })
+            }
         }
-        EventKind::Deleted => {
-            let obj = lifecycle::decode(rt, &ev.kv)?;
-            Ok(matches(&obj).then_some(("DELETED", obj)))
-        }
+        EventKind::Deleted => matches(obj).then_some(("DELETED", obj)),
     }
 }
 
@@ -133,7 +138,13 @@ pub(crate) async fn serve(
     let rt = target.rt;
     let (labels, fields) = selectors(rt, query)?;
     let prefix = collection_prefix(rt, target.namespace.as_deref());
+    let namespace_prefix = target
+        .namespace
+        .is_some()
+        .then(|| prefix.clone())
+        .filter(|_| rt.namespaced);
     let store = state.store.clone();
+    let hub = state.watch_cache.hub(rt)?;
     let table = output == Output::Table;
     let include = crate::handlers::include_object(query);
     let mut enc = Encoder {
@@ -160,10 +171,9 @@ pub(crate) async fn serve(
         let page = store
             .list(&prefix, None, 0, None)
             .map_err(crate::error::store_failure)?;
-        for kv in &page.items {
-            let obj = lifecycle::decode(rt, kv)?;
-            if labels.matches(&obj) && fields.matches(&obj) {
-                initial.push(enc.line("ADDED", &obj));
+        for obj in hub.objects(&page.items)? {
+            if labels.matches(&obj.view) && fields.matches(&obj.view) {
+                initial.push(enc.line("ADDED", &obj)?);
             }
         }
         start = page.revision;
@@ -177,7 +187,22 @@ pub(crate) async fn serve(
         tokio::time::sleep(Duration::from_millis(50)).await;
         waited += Duration::from_millis(50);
     }
-    let stream = store.watch(&prefix, start);
+    // Register first, then replay from the store's history what the hub had dispatched
+    // before we registered: together they cover every event after `start` (duplicates are
+    // skipped by revision).
+    let mut subscription = hub.subscribe(namespace_prefix.clone(), &fields);
+    let replay: Result<Vec<CachedEvent>, StoreError> = if start > store.current_revision() {
+        Err(StoreError::FutureRevision {
+            requested: start,
+            current: store.current_revision(),
+        })
+    } else if start < subscription.registered_at {
+        store
+            .events_since(&prefix, start)
+            .map(|events| events.iter().filter_map(|ev| hub.event(ev).ok()).collect())
+    } else {
+        Ok(Vec::new())
+    };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
     let timeout = watch_timeout(state, query);
     let bookmarks = query.allow_bookmarks;
@@ -188,8 +213,8 @@ pub(crate) async fn serve(
                 return;
             }
         }
-        let mut stream = match stream {
-            Ok(s) => s,
+        let replay = match replay {
+            Ok(r) => r,
             Err(StoreError::Compacted { requested, oldest }) => {
                 let e = ApiError::expired(format!("too old resource version: {requested} ({oldest})"));
                 let _ = tx.send(Ok(enc.error(&e))).await;
@@ -206,6 +231,24 @@ pub(crate) async fn serve(
                 return;
             }
         };
+        // Every event up to `seen` has been sent (or did not concern this watcher).
+        let mut seen = start;
+        let ns = namespace_prefix.as_deref();
+        for ev in &replay {
+            seen = seen.max(ev.revision);
+            let line = match translate(ev, ns, &labels, &fields) {
+                Some((kind, obj)) => match enc.line(kind, obj) {
+                    Ok(l) => l,
+                    Err(e) => enc.error(&e),
+                },
+                None => continue,
+            };
+            if tx.send(Ok(line)).await.is_err() {
+                return;
+            }
+        }
+        drop(replay);
+        seen = seen.max(subscription.registered_at);
         let deadline = tokio::time::Instant::now() + timeout;
         let mut ticker = tokio::time::interval(bookmark_interval);
         ticker.tick().await;
@@ -213,33 +256,43 @@ pub(crate) async fn serve(
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {
                     if bookmarks {
-                        let _ = tx.send(Ok(enc.bookmark(stream.last_revision(), false))).await;
+                        let _ = tx.send(Ok(enc.bookmark(seen, false))).await;
                     }
                     return;
                 }
                 _ = ticker.tick(), if bookmarks => {
-                    if tx.send(Ok(enc.bookmark(stream.last_revision(), false))).await.is_err() {
+                    if tx.send(Ok(enc.bookmark(seen, false))).await.is_err() {
                         return;
                     }
                 }
                 _ = tx.closed() => return,
-                ev = stream.next() => {
-                    let line = match ev {
+                item = subscription.rx.recv() => {
+                    let line = match item {
+                        // The hub dropped us (we fell too far behind) or is gone: the
+                        // client watches again from the last revision it saw.
                         None => return,
-                        Some(Err(StoreError::Compacted { requested, oldest })) => {
-                            let e = ApiError::expired(format!("too old resource version: {requested} ({oldest})"));
+                        Some(Item::Expired) => {
+                            let e = ApiError::expired(format!("too old resource version: {seen} ({})", seen + 1));
                             let _ = tx.send(Ok(enc.error(&e))).await;
                             return;
                         }
-                        Some(Err(e)) => {
-                            let _ = tx.send(Ok(enc.error(&ApiError::internal(e)))).await;
-                            return;
+                        Some(Item::Progress(r)) => {
+                            seen = seen.max(r);
+                            continue;
                         }
-                        Some(Ok(ev)) => match translate(rt, &ev, &labels, &fields) {
-                            Ok(Some((kind, obj))) => enc.line(kind, &obj),
-                            Ok(None) => continue,
-                            Err(e) => enc.error(&e),
-                        },
+                        Some(Item::Event(ev)) => {
+                            if ev.revision <= seen {
+                                continue;
+                            }
+                            seen = ev.revision;
+                            match translate(&ev, ns, &labels, &fields) {
+                                Some((kind, obj)) => match enc.line(kind, obj) {
+                                    Ok(l) => l,
+                                    Err(e) => enc.error(&e),
+                                },
+                                None => continue,
+                            }
+                        }
                     };
                     if tx.send(Ok(line)).await.is_err() {
                         return;

@@ -22,8 +22,9 @@ pub struct AgentConfig {
     pub node_name: String,
     /// Zone (`topology.kubernetes.io/zone`), if any.
     pub zone: Option<String>,
-    /// Third octet of the node's pod network, `10.244.<n>.0/24`.
-    pub pod_subnet: u8,
+    /// The node's pod network: `10.244.<n>.0/24` for `n` below 256 (all the host runtime's
+    /// bridge has room for); simulated nodes beyond that continue into `10.245.0.0/24` and on.
+    pub pod_subnet: u16,
     /// Bearer token the API server presents to this node's streaming server (exec, attach,
     /// port-forward, logs); the API server's `ApiStateOptions::node_stream_token`.
     pub stream_token: String,
@@ -179,6 +180,11 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
     .default_backoff()
     .touched_objects()
     .boxed();
+    tokio::spawn(crate::volume_stats::run(
+        client.clone(),
+        cfg.node_name.clone(),
+        pods.clone(),
+    ));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut lease_tick = tokio::time::interval(Duration::from_secs(10));
     let mut ips: BTreeMap<String, String> = BTreeMap::new();
@@ -261,7 +267,8 @@ fn host_workers(client: &Client, cfg: &AgentConfig, settings: &HostSettings) -> 
         root: settings.root.clone(),
         network: crate::host::network::PodNetwork {
             namespace: settings.network_namespace.clone(),
-            subnet: cfg.pod_subnet,
+            // The server refuses more host nodes than the bridge's /16 has /24s.
+            subnet: u8::try_from(cfg.pod_subnet).unwrap_or(u8::MAX),
             ipam_dir: settings.root.join("ipam"),
         },
         masked: settings.masked.clone(),
@@ -283,10 +290,11 @@ fn stream_backend(runtime: &NodeRuntime) -> std::sync::Arc<dyn berth_stream::Pod
 /// The lowest free address in the node's pod network.
 fn allocate_ip(cfg: &AgentConfig, ips: &BTreeMap<String, String>) -> String {
     let used: BTreeSet<&str> = ips.values().map(String::as_str).collect();
+    let (second, third) = (244 + cfg.pod_subnet / 256, cfg.pod_subnet % 256);
     (2..=254u16)
-        .map(|h| format!("10.244.{}.{h}", cfg.pod_subnet))
+        .map(|h| format!("10.{second}.{third}.{h}"))
         .find(|ip| !used.contains(ip.as_str()))
-        .unwrap_or_else(|| format!("10.244.{}.254", cfg.pod_subnet))
+        .unwrap_or_else(|| format!("10.{second}.{third}.254"))
 }
 
 /// What one simulated pod sync did.

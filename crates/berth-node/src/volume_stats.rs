@@ -22,7 +22,8 @@
 //!   counted once, other filesystems not entered).
 
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
-use kube::api::{Api, ListParams};
+use kube::api::Api;
+use kube::runtime::reflector::Store;
 use kube::{Client, ResourceExt};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -377,10 +378,10 @@ pub fn measure(path: &Path) -> std::io::Result<VolumeStats> {
     }
 }
 
-async fn collect(client: &Client, node_name: &str) -> Result<Samples, kube::Error> {
-    let pods: Api<Pod> = Api::all(client.clone());
-    let on_node = ListParams::default().fields(&format!("spec.nodeName={node_name}"));
-    let pods = pods.list(&on_node).await?.items;
+async fn collect(client: &Client, pods: &Store<Pod>) -> Result<Samples, kube::Error> {
+    // The agent's own cache of the pods bound to the node, as the kubelet reads its pod
+    // manager: no LIST of the cluster's pods every period.
+    let pods: Vec<Pod> = pods.state().iter().map(|p| (**p).clone()).collect();
     let volumes: Api<PersistentVolume> = Api::all(client.clone());
     let mut samples = Samples::new();
     for claim in mounted_claims(&pods) {
@@ -407,15 +408,18 @@ async fn collect(client: &Client, node_name: &str) -> Result<Samples, kube::Erro
     Ok(samples)
 }
 
-/// Measures the volumes mounted by `node_name`'s pods every [`REFRESH`], for [`render`],
-/// until the process ends; also makes the node streaming servers of the process answer
-/// `GET /metrics` with [`render`].
-pub async fn run(client: Client, node_name: String) {
+/// Measures the volumes mounted by the pods in `pods` (the agent's cache of the pods bound
+/// to `node_name`) every [`REFRESH`], for [`render`], until the process ends; also makes the
+/// node streaming servers of the process answer `GET /metrics` with [`render`].
+pub async fn run(client: Client, node_name: String, pods: Store<Pod>) {
     berth_stream::set_metrics_source(Arc::new(render));
     let mut tick = tokio::time::interval(REFRESH);
     loop {
         tick.tick().await;
-        match collect(&client, &node_name).await {
+        if pods.wait_until_ready().await.is_err() {
+            return;
+        }
+        match collect(&client, &pods).await {
             Ok(samples) => {
                 let mut nodes = METRICS.volumes.0.write().unwrap_or_else(PoisonError::into_inner);
                 nodes.insert(node_name.clone(), samples);

@@ -68,6 +68,12 @@ pub trait Store: Send + Sync + 'static {
     /// Fails with [`StoreError::Compacted`] when events after `after` are no longer retained.
     fn watch(&self, prefix: &str, after: u64) -> Result<WatchStream, StoreError>;
 
+    /// The retained events after `after` whose key starts with `prefix`, oldest first: what
+    /// [`Store::watch`] would replay before its live events.
+    ///
+    /// Fails with [`StoreError::Compacted`] when events after `after` are no longer retained.
+    fn events_since(&self, prefix: &str, after: u64) -> Result<Vec<std::sync::Arc<WatchEvent>>, StoreError>;
+
     /// Whether this store needs leader election for controllers (single-node stores: no).
     fn needs_leader_election(&self) -> bool {
         false

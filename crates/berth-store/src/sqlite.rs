@@ -631,6 +631,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    fn events_since(&self, prefix: &str, after: u64) -> Result<Vec<Arc<WatchEvent>>, StoreError> {
+        let state = read_state(&self.state);
+        Ok(state.history.since(prefix, after)?.into())
+    }
+
     fn watch(&self, prefix: &str, after: u64) -> Result<WatchStream, StoreError> {
         let state = read_state(&self.state);
         if after > state.revision {

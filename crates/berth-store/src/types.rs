@@ -145,6 +145,37 @@ impl WatchStream {
         }
     }
 
+    /// The next event if one is already waiting, without waiting: `Ok(None)` when none is.
+    /// Fails with [`StoreError::Compacted`] when this watcher fell too far behind and with
+    /// [`StoreError::Closed`] when the store closed.
+    pub fn try_next(&mut self) -> Result<Option<Arc<WatchEvent>>, StoreError> {
+        if let Some(ev) = self.replay.pop_front() {
+            self.last = ev.revision();
+            return Ok(Some(ev));
+        }
+        loop {
+            match self.live.try_recv() {
+                Ok(ev) => {
+                    if ev.revision() <= self.last {
+                        continue;
+                    }
+                    self.last = ev.revision();
+                    if ev.kv.key.starts_with(self.prefix.as_str()) {
+                        return Ok(Some(ev));
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Empty) => return Ok(None),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    return Err(StoreError::Compacted {
+                        requested: self.last,
+                        oldest: self.last + 1,
+                    });
+                }
+                Err(broadcast::error::TryRecvError::Closed) => return Err(StoreError::Closed),
+            }
+        }
+    }
+
     /// The revision of the last event delivered (or the start revision).
     pub fn last_revision(&self) -> u64 {
         self.last

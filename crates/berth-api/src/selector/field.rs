@@ -330,6 +330,79 @@ fn bool_string(obj: &Value, ptr: &str) -> String {
         .to_string()
 }
 
+/// The subtrees (top-level field, optionally one field below it) that the type's selectable
+/// fields and its labels are read from: everything [`selector_view`] keeps.
+fn view_paths(set: FieldSet) -> &'static [(&'static str, Option<&'static str>)] {
+    const META: (&str, Option<&str>) = ("metadata", None);
+    match set {
+        FieldSet::Namespaced | FieldSet::ClusterScoped => &[META],
+        FieldSet::Pod => &[
+            META,
+            ("spec", Some("nodeName")),
+            ("spec", Some("restartPolicy")),
+            ("spec", Some("schedulerName")),
+            ("spec", Some("serviceAccountName")),
+            ("spec", Some("hostNetwork")),
+            ("status", Some("phase")),
+            ("status", Some("podIP")),
+            ("status", Some("podIPs")),
+            ("status", Some("nominatedNodeName")),
+        ],
+        FieldSet::Event => &[
+            META,
+            ("involvedObject", None),
+            ("regarding", None),
+            ("reason", None),
+            ("type", None),
+            ("reportingComponent", None),
+            ("reportingController", None),
+            ("source", None),
+            ("deprecatedSource", None),
+        ],
+        FieldSet::Namespace => &[META, ("status", Some("phase"))],
+        FieldSet::Node => &[META, ("spec", Some("unschedulable"))],
+        FieldSet::Secret => &[META, ("type", None)],
+        FieldSet::Service => &[META, ("spec", Some("clusterIP")), ("spec", Some("type"))],
+    }
+}
+
+/// The part of `obj` that label and field selectors for `rt` read: its name, namespace and
+/// labels and the subtrees its selectable fields come from. Every [`FieldSelector`] parsed
+/// for `rt` and every [`crate::selector::LabelSelector`] matches the view exactly when it
+/// matches the whole object, so a cache can keep the view instead of the decoded object.
+pub fn selector_view(rt: &ResourceType, obj: &Value) -> Value {
+    let mut view = serde_json::Map::new();
+    for (top, below) in view_paths(field_set(rt)) {
+        let Some(value) = obj.get(*top) else { continue };
+        match below {
+            None => {
+                let kept = if *top == "metadata" {
+                    let mut md = serde_json::Map::new();
+                    for key in ["name", "namespace", "labels"] {
+                        if let Some(v) = value.get(key) {
+                            md.insert(key.to_string(), v.clone());
+                        }
+                    }
+                    Value::Object(md)
+                } else {
+                    value.clone()
+                };
+                view.insert((*top).to_string(), kept);
+            }
+            Some(field) => {
+                let Some(v) = value.get(*field) else { continue };
+                let entry = view
+                    .entry((*top).to_string())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Some(map) = entry.as_object_mut() {
+                    map.insert((*field).to_string(), v.clone());
+                }
+            }
+        }
+    }
+    Value::Object(view)
+}
+
 /// The value of a canonical field label in the type's selectable field set; "" when absent.
 fn field_value(set: FieldSet, obj: &Value, field: &str) -> String {
     let s = |ptr: &str| str_at(obj, ptr).unwrap_or("").to_string();

@@ -569,3 +569,162 @@ fn typed_label_maps_match_like_json_labels() {
     let nothing = LabelSelector::from_label_selector_json(&serde_json::Value::Null).expect("null is valid");
     assert!(!nothing.matches_label_map(&map));
 }
+
+#[test]
+fn selector_view_matches_exactly_as_the_whole_object() {
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-0", "namespace": "prod", "labels": {"app": "web", "tier": "db"},
+                     "annotations": {"big": "x"}, "uid": "u1"},
+        "spec": {"nodeName": "node-7", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                 "serviceAccountName": "default", "hostNetwork": true, "containers": [{"name": "c"}]},
+        "status": {"phase": "Running", "podIP": "10.244.0.9", "podIPs": [{"ip": "10.244.0.9"}],
+                   "nominatedNodeName": "node-2", "conditions": []}
+    });
+    let pod_no_ips = json!({"metadata": {"name": "p", "namespace": "n"},
+                            "status": {"podIP": "10.0.0.1"}, "spec": {}});
+    let event = json!({
+        "metadata": {"name": "e1", "namespace": "prod"},
+        "involvedObject": {"kind": "Pod", "namespace": "prod", "name": "web-0", "uid": "u1",
+                           "apiVersion": "v1", "resourceVersion": "5", "fieldPath": "spec"},
+        "reason": "Started", "type": "Normal", "source": {"component": "kubelet"},
+        "reportingComponent": "kubelet", "message": "hello"
+    });
+    let events_v1 = json!({
+        "metadata": {"name": "e2", "namespace": "prod"},
+        "regarding": {"kind": "Pod", "name": "web-1"}, "reason": "Killing", "type": "Warning",
+        "reportingController": "ctl", "deprecatedSource": {"component": "old"}
+    });
+    // (group, version, plural, object, the fields and values it carries)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        serde_json::Value,
+        Vec<(&'static str, &'static str)>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "",
+            "v1",
+            "pods",
+            pod.clone(),
+            vec![
+                ("metadata.name", "web-0"),
+                ("metadata.namespace", "prod"),
+                ("spec.nodeName", "node-7"),
+                ("spec.restartPolicy", "Always"),
+                ("spec.schedulerName", "default-scheduler"),
+                ("spec.serviceAccountName", "default"),
+                ("spec.hostNetwork", "true"),
+                ("status.phase", "Running"),
+                ("status.podIP", "10.244.0.9"),
+                ("status.nominatedNodeName", "node-2"),
+            ],
+        ),
+        (
+            "",
+            "v1",
+            "pods",
+            pod_no_ips,
+            vec![("status.podIP", "10.0.0.1"), ("spec.nodeName", "")],
+        ),
+        (
+            "",
+            "v1",
+            "events",
+            event.clone(),
+            vec![
+                ("involvedObject.kind", "Pod"),
+                ("involvedObject.namespace", "prod"),
+                ("involvedObject.name", "web-0"),
+                ("involvedObject.uid", "u1"),
+                ("involvedObject.apiVersion", "v1"),
+                ("involvedObject.resourceVersion", "5"),
+                ("involvedObject.fieldPath", "spec"),
+                ("reason", "Started"),
+                ("type", "Normal"),
+                ("source", "kubelet"),
+                ("reportingComponent", "kubelet"),
+            ],
+        ),
+        (
+            "",
+            "v1",
+            "events",
+            events_v1,
+            vec![
+                ("involvedObject.name", "web-1"),
+                ("source", "old"),
+                ("reportingComponent", "ctl"),
+            ],
+        ),
+        (
+            "",
+            "v1",
+            "namespaces",
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Active"}}),
+            vec![("metadata.name", "a"), ("status.phase", "Active")],
+        ),
+        (
+            "",
+            "v1",
+            "nodes",
+            json!({"metadata": {"name": "n1"}, "spec": {"unschedulable": true}}),
+            vec![("metadata.name", "n1"), ("spec.unschedulable", "true")],
+        ),
+        (
+            "",
+            "v1",
+            "secrets",
+            json!({"metadata": {"name": "s", "namespace": "d"}, "type": "Opaque"}),
+            vec![("type", "Opaque"), ("metadata.namespace", "d")],
+        ),
+        (
+            "",
+            "v1",
+            "services",
+            json!({"metadata": {"name": "s", "namespace": "d"},
+            "spec": {"clusterIP": "10.96.0.5", "type": "ClusterIP", "ports": []}}),
+            vec![("spec.clusterIP", "10.96.0.5"), ("spec.type", "ClusterIP")],
+        ),
+        (
+            "",
+            "v1",
+            "configmaps",
+            json!({"metadata": {"name": "c", "namespace": "d"}, "data": {"k": "v"}}),
+            vec![("metadata.name", "c"), ("metadata.namespace", "d")],
+        ),
+    ];
+    let label_selectors = [
+        "",
+        "app=web",
+        "app!=web",
+        "tier in (db)",
+        "!canary",
+        "app",
+        "app=other",
+    ];
+    for (group, version, plural, obj, fields) in cases {
+        let rt = lookup(group, version, plural).expect("served");
+        let view = selector_view(rt, &obj);
+        for (field, value) in &fields {
+            for op in ["=", "!="] {
+                for candidate in [*value, "something-else", ""] {
+                    let text = format!("{field}{op}{candidate}");
+                    let sel = FieldSelector::parse(rt, &text).expect("valid selector");
+                    assert_eq!(sel.matches(&view), sel.matches(&obj), "{plural}: {text}");
+                }
+            }
+        }
+        for text in label_selectors {
+            let sel = parse_ok(text);
+            assert_eq!(sel.matches(&view), sel.matches(&obj), "{plural}: labels {text}");
+        }
+    }
+    // The view drops what no selector reads.
+    let view = selector_view(lookup("", "v1", "pods").expect("served"), &pod);
+    assert!(view.pointer("/metadata/annotations").is_none());
+    assert!(view.pointer("/spec/containers").is_none());
+    assert!(view.pointer("/status/conditions").is_none());
+}

@@ -201,3 +201,43 @@ async fn concurrent_writers_get_distinct_dense_revisions() {
     revs.sort_unstable();
     assert_eq!(revs, (1..=50).collect::<Vec<u64>>());
 }
+
+#[tokio::test]
+async fn events_since_is_what_a_watch_replays() {
+    let dir = TempDir::new().expect("tempdir");
+    let store = open(&dir);
+    store.create("/w/a", b("1")).await.expect("create");
+    store.create("/x/a", b("1")).await.expect("create");
+    store.update("/w/a", b("2"), None).await.expect("update");
+    let revs: Vec<u64> = store
+        .events_since("/w/", 1)
+        .expect("retained")
+        .iter()
+        .map(|e| e.revision())
+        .collect();
+    assert_eq!(revs, vec![3]);
+    let all: Vec<u64> = store
+        .events_since("/", 0)
+        .expect("retained")
+        .iter()
+        .map(|e| e.revision())
+        .collect();
+    assert_eq!(all, vec![1, 2, 3]);
+}
+
+#[tokio::test]
+async fn try_next_returns_waiting_events_without_blocking() {
+    let dir = TempDir::new().expect("tempdir");
+    let store = open(&dir);
+    let mut w = store.watch("/w/", 0).expect("watch");
+    assert!(matches!(w.try_next(), Ok(None)));
+    store.create("/x/a", b("1")).await.expect("create");
+    store.create("/w/a", b("1")).await.expect("create");
+    let ev = w.try_next().expect("open").expect("an event waits");
+    assert_eq!((ev.revision(), &*ev.kv.key), (2, "/w/a"));
+    assert!(matches!(w.try_next(), Ok(None)));
+    // Events under other prefixes still advance the watcher's revision.
+    store.create("/x/b", b("1")).await.expect("create");
+    assert!(matches!(w.try_next(), Ok(None)));
+    assert_eq!(w.last_revision(), 3);
+}

@@ -90,16 +90,12 @@ async fn run_async(args: AgentArgs) -> anyhow::Result<()> {
     let cfg = berth_node::AgentConfig {
         node_name: args.node_name.clone(),
         zone: args.zone.clone(),
-        pod_subnet: args.pod_subnet,
+        pod_subnet: u16::from(args.pod_subnet),
         stream_token: args.token.clone(),
         runtime: node_runtime,
         volume_root: node_root.join("volumes"),
     };
     tracing::info!(node = %args.node_name, server = %args.server, "starting node agent");
-    tokio::spawn(berth_node::volume_stats::run(
-        client.clone(),
-        args.node_name.clone(),
-    ));
     tokio::select! {
         result = berth_node::run(client, cfg) => result.context("the node agent stopped")?,
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; pods keep running"),

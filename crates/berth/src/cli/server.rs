@@ -22,9 +22,10 @@ pub struct ServerArgs {
     /// namespaces, needs root; `sim`: simulated, no processes).
     #[arg(long, value_enum, default_value_t = Runtime::Host)]
     runtime: Runtime,
-    /// Number of in-process node agents.
-    #[arg(long, default_value_t = 1)]
-    nodes: u8,
+    /// Number of in-process node agents (the host runtime's pod network has room for 256;
+    /// simulated nodes go up to 10,000).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    nodes: u16,
     /// Zones assigned to the nodes round-robin (comma-separated), e.g. `a,b,c`.
     #[arg(long, value_delimiter = ',')]
     zones: Vec<String>,
@@ -123,10 +124,6 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         };
         let runtime = args.runtime;
         let client = client.clone();
-        tokio::spawn(berth_node::volume_stats::run(
-            client.clone(),
-            cfg.node_name.clone(),
-        ));
         tokio::spawn(async move {
             tracing::info!(node = %cfg.node_name, ?runtime, "starting node agent");
             if let Err(e) = berth_node::run(client, cfg).await {
@@ -181,6 +178,12 @@ async fn node_runtime(
 ) -> anyhow::Result<Option<berth_node::HostSettings>> {
     if args.runtime != Runtime::Host {
         return Ok(None);
+    }
+    if args.nodes > 256 {
+        anyhow::bail!(
+            "the host runtime's pod network (10.244.0.0/16, a /24 per node) has room for 256 nodes, not {}: pass --nodes 256 or less, or --runtime sim",
+            args.nodes
+        );
     }
     let data_dir = args
         .data_dir
