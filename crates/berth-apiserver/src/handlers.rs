@@ -425,7 +425,7 @@ fn list(ctx: &Ctx<'_>, output: Output) -> ApiResult {
                 break;
             }
             last_key = Some(obj.key.to_string());
-            if labels.matches(&obj.view) && fields.matches(&obj.view) {
+            if labels.matches_attrs(&obj.attrs) && fields.matches_attrs(&obj.attrs) {
                 items.push(obj);
             }
         }

@@ -100,7 +100,7 @@ fn translate<'e>(
     if namespace_prefix.is_some_and(|p| !ev.object.key.starts_with(p)) {
         return None;
     }
-    let matches = |o: &CachedObject| labels.matches(&o.view) && fields.matches(&o.view);
+    let matches = |o: &CachedObject| labels.matches_attrs(&o.attrs) && fields.matches_attrs(&o.attrs);
     let obj = &*ev.object;
     match ev.kind {
         EventKind::Created => matches(obj).then_some(("ADDED", obj)),
@@ -172,7 +172,7 @@ pub(crate) async fn serve(
             .list(&prefix, None, 0, None)
             .map_err(crate::error::store_failure)?;
         for obj in hub.objects(&page.items)? {
-            if labels.matches(&obj.view) && fields.matches(&obj.view) {
+            if labels.matches_attrs(&obj.attrs) && fields.matches_attrs(&obj.attrs) {
                 initial.push(enc.line("ADDED", &obj)?);
             }
         }

@@ -1,12 +1,12 @@
 //! The watch cache, Kubernetes' `Cacher` in small: one [`Hub`] per served resource type keeps
-//! every object of the type decoded once (its JSON as served and the [`selector_view`] that
+//! every object of the type decoded once (its JSON as served and the [`SelectorAttrs`] that
 //! label and field selectors read), follows the store's events for the type, and hands each
 //! event, decoded once, to the watchers that can want it.
 //!
 //! What it buys: a store event costs one decode however many clients watch the type, a
 //! watcher with `spec.nodeName=<node>` (every kubelet's pod watch) is woken only for pods of
 //! its node (Kubernetes' indexed trigger for pods), and a LIST evaluates selectors on the
-//! cached views and copies the cached JSON instead of decoding every stored object.
+//! cached attributes and copies the cached JSON instead of decoding every stored object.
 //!
 //! Consistency rules:
 //! - a hub starts from a full list of its type at some revision and applies the store's
@@ -22,7 +22,7 @@
 
 use crate::lifecycle;
 use berth_api::registry::ResourceType;
-use berth_api::selector::{FieldSelector, selector_view};
+use berth_api::selector::{FieldSelector, SelectorAttrs};
 use berth_api::status::ApiError;
 use berth_store::{EventKind, KeyValue, Store, StoreError, WatchEvent};
 use bytes::Bytes;
@@ -51,8 +51,8 @@ pub(crate) struct CachedObject {
     pub revision: u64,
     /// The object as served: converted from storage, `resourceVersion` set, JSON.
     pub json: Bytes,
-    /// What selectors read ([`selector_view`]).
-    pub view: Value,
+    /// What selectors read ([`SelectorAttrs`]).
+    pub attrs: SelectorAttrs,
 }
 
 impl CachedObject {
@@ -65,7 +65,7 @@ impl CachedObject {
             key: kv.key.clone(),
             revision: kv.mod_revision,
             json: Bytes::from(json),
-            view: selector_view(rt, &obj),
+            attrs: SelectorAttrs::of(rt, &obj),
         })
     }
 
@@ -76,12 +76,7 @@ impl CachedObject {
     }
 
     fn trigger(&self, field: Option<&str>) -> Option<&str> {
-        let field = field?;
-        let mut at = &self.view;
-        for part in field.split('.') {
-            at = at.get(part)?;
-        }
-        at.as_str()
+        Some(self.attrs.field(field?))
     }
 }
 

@@ -22,18 +22,20 @@ pub mod statefulset_controller;
 pub mod storage_protection;
 pub mod volume;
 
-/// Runs every controller until the client's server goes away.
-pub async fn run_all(client: kube::Client) {
+/// Runs every controller until the client's server goes away. The controllers share
+/// `informers` (one watch and cache per type), which the scheduler may share too.
+pub async fn run_all(informers: std::sync::Arc<berth_informer::Informers>) {
+    let client = informers.client().clone();
     let gc = tokio::spawn(gc::run(client.clone()));
     let ns = tokio::spawn(namespace::run(client.clone()));
-    let sa = tokio::spawn(serviceaccount::run(client.clone()));
-    let protection = tokio::spawn(storage_protection::run(client.clone()));
-    let volumes = tokio::spawn(volume::run(client.clone()));
-    let quotas = tokio::spawn(quota::run(client.clone()));
-    let endpoints = tokio::spawn(endpoints::run_endpoints(client.clone()));
-    let slices = tokio::spawn(endpoints::run_endpoint_slices(client.clone()));
+    let sa = tokio::spawn(serviceaccount::run(client));
+    let protection = tokio::spawn(storage_protection::run(informers.clone()));
+    let volumes = tokio::spawn(volume::run(informers.clone()));
+    let quotas = tokio::spawn(quota::run(informers.clone()));
+    let endpoints = tokio::spawn(endpoints::run_endpoints(informers.clone()));
+    let slices = tokio::spawn(endpoints::run_endpoint_slices(informers.clone()));
     let sts = tokio::spawn(statefulset_controller::run(
-        client,
+        informers,
         statefulset::BerthExtensions::default(),
     ));
     let _ = tokio::join!(gc, ns, sa, protection, sts, volumes);

@@ -6,6 +6,7 @@
 
 use crate::statefulset::{self, Action, BerthExtensions, Observed, Outcome, Plan};
 use berth_api::selector::LabelSelector;
+use berth_informer::{Informer, Informers};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolumeClaim, Pod};
@@ -13,8 +14,8 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::runtime::controller::{Action as Requeue, Controller};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::Store;
+use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -47,57 +48,35 @@ pub enum SyncError {
 struct Context {
     client: Client,
     pods: Store<Pod>,
+    /// The pods again, for the index of pods by controller.
+    pod_index: Informer<Pod>,
     revisions: Store<ControllerRevision>,
     claims: Store<PersistentVolumeClaim>,
     classes: Store<StorageClass>,
     extensions: BerthExtensions,
 }
 
-fn reflect<K>(
-    api: Api<K>,
-) -> (
-    Store<K>,
-    impl futures::Stream<Item = Result<K, watcher::Error>> + Send,
-)
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store::<K>();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-        .default_backoff()
-        .touched_objects();
-    (store, stream)
-}
-
 /// Runs the StatefulSet controller with Berth's improvements switched as given.
 ///
-/// Pods and ControllerRevisions are watched once: the same reflector streams fill the caches
-/// the planner reads and trigger syncs, so a sync never sees an older pod than the event that
-/// triggered it.
-pub async fn run(client: Client, extensions: BerthExtensions) {
-    let (pods, pod_events) = reflect(Api::<Pod>::all(client.clone()));
-    let (revisions, rev_events) = reflect(Api::<ControllerRevision>::all(client.clone()));
-    let (claims, claim_events) = reflect(Api::<PersistentVolumeClaim>::all(client.clone()));
-    let (classes, class_events) = reflect(Api::<StorageClass>::all(client.clone()));
-    tokio::spawn(claim_events.for_each(|_| async {}));
-    tokio::spawn(class_events.for_each(|_| async {}));
+/// Pods and ControllerRevisions come from the shared informers: the informer updates the
+/// cache the planner reads before it wakes the controller, so a sync never sees an older pod
+/// than the event that triggered it.
+pub async fn run(informers: Arc<Informers>, extensions: BerthExtensions) {
+    let client = informers.client().clone();
+    let pods = informers.get::<Pod>();
+    let revisions = informers.get::<ControllerRevision>();
     let ctx = Arc::new(Context {
         client: client.clone(),
-        pods,
-        revisions,
-        claims,
-        classes,
+        pods: pods.store(),
+        pod_index: pods.clone(),
+        revisions: revisions.store(),
+        claims: informers.get::<PersistentVolumeClaim>().store(),
+        classes: informers.get::<StorageClass>().store(),
         extensions,
     });
     Controller::new(Api::<StatefulSet>::all(client), watcher::Config::default())
-        .owns_stream(pod_events)
-        .owns_stream(rev_events)
+        .owns_shared_stream(pods.objects())
+        .owns_shared_stream(revisions.objects())
         .run(reconcile, error_policy, ctx)
         .for_each(|res| async move {
             if let Err(e) = res {
@@ -157,10 +136,13 @@ async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Arc<Pod>>, S
     let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
     let selector = set_selector(set);
     let mut owned = Vec::new();
-    for pod in ctx.pods.state() {
-        if pod.namespace().as_deref() != Some(ns.as_str()) {
-            continue;
-        }
+    // Only the set's own pods and the namespace's orphans can be claimed or released.
+    let candidates = if uid.is_empty() {
+        Vec::new()
+    } else {
+        ctx.pod_index.controlled_by(&ns, &uid)
+    };
+    for pod in candidates.into_iter().chain(ctx.pod_index.controlled_by(&ns, "")) {
         let labels = pod.labels();
         let member = statefulset::pods::parent_and_ordinal(&pod.name_any()).is_some_and(|(p, _)| p == name);
         if owned_by(&pod.metadata, &uid) {

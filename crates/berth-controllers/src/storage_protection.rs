@@ -3,12 +3,12 @@
 //! that has not finished uses it; a volume being deleted keeps `kubernetes.io/pv-protection`
 //! while it is bound.
 
-use futures::StreamExt;
+use berth_informer::Informers;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
+use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::{WatchStreamExt, reflector, watcher};
-use kube::{Client, ResourceExt};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The claim finalizer.
@@ -38,6 +38,13 @@ pub fn claim_in_use<'p>(namespace: &str, name: &str, pods: impl IntoIterator<Ite
     })
 }
 
+fn mounts_a_claim(p: &Pod) -> bool {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.volumes.as_ref())
+        .is_some_and(|vols| vols.iter().any(|v| v.persistent_volume_claim.is_some()))
+}
+
 /// Whether a volume is still bound to a claim.
 pub fn volume_in_use(pv: &PersistentVolume) -> bool {
     pv.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound")
@@ -52,50 +59,15 @@ fn release_patch(uid: Option<String>, finalizer: &str) -> Patch<serde_json::Valu
 }
 
 /// Runs the controller.
-pub async fn run(client: Client) {
-    let (pods, pod_writer) = reflector::store::<Pod>();
-    let (claims, claim_writer) = reflector::store::<PersistentVolumeClaim>();
-    let (volumes, volume_writer) = reflector::store::<PersistentVolume>();
+pub async fn run(informers: Arc<Informers>) {
+    let client = informers.client().clone();
     let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let streams = [
-        reflector(
-            pod_writer,
-            watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
-        )
-        .default_backoff()
-        .touched_objects()
-        .map(|_| ())
-        .boxed(),
-        reflector(
-            claim_writer,
-            watcher(
-                Api::<PersistentVolumeClaim>::all(client.clone()),
-                watcher::Config::default(),
-            ),
-        )
-        .default_backoff()
-        .touched_objects()
-        .map(|_| ())
-        .boxed(),
-        reflector(
-            volume_writer,
-            watcher(
-                Api::<PersistentVolume>::all(client.clone()),
-                watcher::Config::default(),
-            ),
-        )
-        .default_backoff()
-        .touched_objects()
-        .map(|_| ())
-        .boxed(),
-    ];
-    for stream in streams {
-        let tx = tx.clone();
-        tokio::spawn(stream.for_each(move |()| {
-            let _ = tx.send(());
-            async {}
-        }));
-    }
+    // A pod matters only when it mounts claims (it may be what holds a claim back).
+    let pods = informers.get::<Pod>().notify(tx.clone(), mounts_a_claim);
+    let claims = informers
+        .get::<PersistentVolumeClaim>()
+        .notify(tx.clone(), |_| true);
+    let volumes = informers.get::<PersistentVolume>().notify(tx.clone(), |_| true);
     drop(tx);
     let mut retry = tokio::time::interval(Duration::from_secs(5));
     loop {

@@ -1,4 +1,4 @@
-//! The binder, the scheduler's kube-rs shell: reflectors over nodes, pods, claims, volumes,
+//! The binder, the scheduler's kube-rs shell: shared informers of nodes, pods, claims, volumes,
 //! storage classes and namespaces; on every change (and once a minute) it runs
 //! [`crate::placement::schedule`] for each pod that waits for the default scheduler, in
 //! priority then creation order, and
@@ -13,17 +13,17 @@
 
 use crate::assumed::AssumedPods;
 use crate::events::{EventType, Recorder};
-use crate::placement::{Unschedulable, schedule};
+use crate::placement::{Unschedulable, schedule_in};
 use crate::selectors::Labels;
-use crate::snapshot::{Cluster, Placed};
+use crate::snapshot::{Cluster, Placed, Snapshot};
 use crate::volume_topology::{ANN_SELECTED_NODE, VolumeTopology, compute};
+use berth_informer::{Informers, Object};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use k8s_openapi::api::core::v1::{Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::Store;
-use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -109,26 +109,10 @@ fn pod_key(pod: &Pod) -> String {
     format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any())
 }
 
-fn watch<K>(client: &Client) -> (Store<K>, BoxStream<'static, ()>)
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store::<K>();
-    let stream = reflector(
-        writer,
-        watcher(Api::<K>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects()
-    .map(|_| ())
-    .boxed();
-    (store, stream)
+/// The cache of `K` and a stream that yields on each of its changes.
+fn watch<K: Object>(informers: &Informers) -> (Store<K>, BoxStream<'static, ()>) {
+    let informer = informers.get::<K>();
+    (informer.store(), informer.subscribe().map(|_| ()).boxed())
 }
 
 /// The caches the binder reads.
@@ -142,18 +126,20 @@ struct Caches {
 }
 
 /// Runs the binder with the default [`Options`] until the API goes away.
-pub async fn run(client: Client) {
-    run_with(client, Options::default()).await;
+pub async fn run(informers: Arc<Informers>) {
+    run_with(informers, Options::default()).await;
 }
 
-/// Runs the binder until the API goes away.
-pub async fn run_with(client: Client, options: Options) {
-    let (nodes, s1) = watch::<Node>(&client);
-    let (pods, s2) = watch::<Pod>(&client);
-    let (claims, s3) = watch::<PersistentVolumeClaim>(&client);
-    let (volumes, s4) = watch::<PersistentVolume>(&client);
-    let (classes, s5) = watch::<StorageClass>(&client);
-    let (namespaces, s6) = watch::<Namespace>(&client);
+/// Runs the binder until the API goes away, reading through the (possibly shared)
+/// `informers`.
+pub async fn run_with(informers: Arc<Informers>, options: Options) {
+    let client = informers.client().clone();
+    let (nodes, s1) = watch::<Node>(&informers);
+    let (pods, s2) = watch::<Pod>(&informers);
+    let (claims, s3) = watch::<PersistentVolumeClaim>(&informers);
+    let (volumes, s4) = watch::<PersistentVolume>(&informers);
+    let (classes, s5) = watch::<StorageClass>(&informers);
+    let (namespaces, s6) = watch::<Namespace>(&informers);
     let caches = Caches {
         nodes,
         pods,
@@ -236,36 +222,53 @@ impl Binder {
             .collect();
         let pvs: Vec<&PersistentVolume> = volumes.iter().map(|v| &**v).collect();
         let scs: Vec<&StorageClass> = classes.iter().map(|c| &**c).collect();
-        for pod in pending {
-            let assumed: Vec<(String, Arc<Pod>)> = self
-                .assumed
-                .iter()
-                .map(|a| (a.node.clone(), a.pod.clone()))
-                .collect();
-            let placed: Vec<Placed<'_>> = bound
-                .iter()
-                .chain(assumed.iter())
-                .map(|(node, pod)| Placed { node, pod })
-                .collect();
-            let cluster = Cluster {
-                nodes: &nodes,
-                placed: &placed,
-                namespace_labels: &namespace_labels,
-            };
+        // One snapshot for the whole pass: the bound pods, the assumed ones, and each pod this
+        // pass places as it is placed (kube-scheduler's cache, updated on assume).
+        let assumed: Vec<(String, Arc<Pod>)> = self
+            .assumed
+            .iter()
+            .map(|a| (a.node.clone(), a.pod.clone()))
+            .collect();
+        let placed: Vec<Placed<'_>> = bound
+            .iter()
+            .chain(assumed.iter())
+            .map(|(node, pod)| Placed { node, pod })
+            .collect();
+        let cluster = Cluster {
+            nodes: &nodes,
+            placed: &placed,
+            namespace_labels: &namespace_labels,
+        };
+        let mut snapshot = Snapshot::of(&cluster);
+        for pod in &pending {
             let ns = pod.namespace().unwrap_or_default();
             let pod_claims: Vec<&PersistentVolumeClaim> = claims
                 .iter()
                 .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
                 .map(|c| &**c)
                 .collect();
-            let mut topology = compute(&pod, &pod_claims, &pvs, &scs);
+            let mut topology = compute(pod, &pod_claims, &pvs, &scs);
             if self.options.tolerate_unbound_immediate_claims {
                 topology = topology.ignoring_unbound_immediate();
             }
-            let decision = decide(&pod, &cluster, &topology, &pod_claims);
+            // A pod assumed while its claims bind is counted in the snapshot; it is not its own
+            // neighbour.
+            let decision = if snapshot.counts(pod) {
+                let mut without = snapshot.clone();
+                without.remove(pod);
+                decide(pod, &without, &topology, &pod_claims)
+            } else {
+                decide(pod, &snapshot, &topology, &pod_claims)
+            };
             let result = match decision {
-                Ok(node) => self.place(&pod, &node, &topology, &pod_claims, now).await,
-                Err(why) => self.report(&pod, &why).await,
+                Ok(node) => {
+                    let placed = self.place(pod, &node, &topology, &pod_claims, now).await;
+                    if placed.is_ok() && !snapshot.counts(pod) {
+                        snapshot.add(&node, pod);
+                    }
+                    placed
+                }
+                Err(why) => self.report(pod, &why).await,
             };
             if let Err(e) = result {
                 tracing::debug!(error = %e, cause = ?std::error::Error::source(&e), "scheduler action failed; will retry");
@@ -335,7 +338,7 @@ impl Binder {
 /// still fits (so a retry does not move claims the volume binder is provisioning).
 fn decide(
     pod: &Pod,
-    cluster: &Cluster<'_>,
+    snapshot: &Snapshot<'_>,
     topology: &VolumeTopology,
     claims: &[&PersistentVolumeClaim],
 ) -> Result<String, Unschedulable> {
@@ -346,23 +349,14 @@ fn decide(
             .and_then(|c| c.annotations().get(ANN_SELECTED_NODE).cloned())
     });
     if let Some(name) = selected {
-        let only: Vec<Node> = cluster
-            .nodes
-            .iter()
-            .filter(|n| n.metadata.name.as_deref() == Some(name.as_str()))
-            .cloned()
-            .collect();
-        let narrowed = Cluster {
-            nodes: &only,
-            ..*cluster
-        };
-        if !only.is_empty()
-            && let Ok(node) = schedule(pod, &narrowed, topology)
+        let narrowed = snapshot.only(&name);
+        if !narrowed.nodes.is_empty()
+            && let Ok(node) = schedule_in(pod, &narrowed, topology)
         {
             return Ok(node);
         }
     }
-    schedule(pod, cluster, topology)
+    schedule_in(pod, snapshot, topology)
 }
 
 async fn select_node(client: &Client, pod: &Pod, claim: &str, node: &str) -> Result<(), BinderError> {

@@ -34,7 +34,7 @@ fn preempt_on(pod: &Pod, snapshot: &Snapshot<'_>, volumes: &VolumeTopology, inde
         return Some(Status::unresolvable(message::NO_VICTIMS));
     }
     let mut without = snapshot.clone();
-    without.nodes[index].pods.retain(|p| priority(p) >= own);
+    without.nodes[index].retain(|p| priority(p) >= own);
     let state = match filter::prefilter(pod, &without, volumes) {
         Ok(s) => s,
         Err(m) => return Some(Status::unresolvable(m)),
@@ -64,20 +64,29 @@ fn postfilter(
 
 /// Chooses a node for `pod`, or explains in Kubernetes' words why none fits.
 pub fn schedule(pod: &Pod, cluster: &Cluster<'_>, volumes: &VolumeTopology) -> Result<String, Unschedulable> {
-    let snapshot = Snapshot::new(pod, cluster);
+    schedule_in(pod, &Snapshot::new(pod, cluster), volumes)
+}
+
+/// [`schedule`] on a snapshot already taken, which must not count `pod` itself (a scheduler
+/// takes one snapshot per pass and adds each pod it places).
+pub fn schedule_in(
+    pod: &Pod,
+    snapshot: &Snapshot<'_>,
+    volumes: &VolumeTopology,
+) -> Result<String, Unschedulable> {
     let total = snapshot.nodes.len();
     if total == 0 {
         return Err(Unschedulable {
             message: message::NO_NODES.into(),
         });
     }
-    let state = match filter::prefilter(pod, &snapshot, volumes) {
+    let state = match filter::prefilter(pod, snapshot, volumes) {
         Ok(s) => s,
         Err(pre) => {
             let diagnosis = Diagnosis {
                 num_all_nodes: total,
                 prefilter_msg: Some(pre),
-                postfilter_msg: postfilter(pod, &snapshot, volumes, &[]),
+                postfilter_msg: postfilter(pod, snapshot, volumes, &[]),
                 ..Diagnosis::default()
             };
             return Err(Unschedulable {
@@ -94,14 +103,14 @@ pub fn schedule(pod: &Pod, cluster: &Cluster<'_>, volumes: &VolumeTopology) -> R
         }
     }
     if !feasible.is_empty() {
-        let totals = score::total_scores(pod, &snapshot, &feasible);
+        let totals = score::total_scores(pod, snapshot, &feasible);
         if let Some(name) = score::pick(&feasible, &totals) {
             return Ok(name);
         }
     }
     let diagnosis = Diagnosis {
         num_all_nodes: total,
-        postfilter_msg: postfilter(pod, &snapshot, volumes, &rejections),
+        postfilter_msg: postfilter(pod, snapshot, volumes, &rejections),
         statuses: rejections.into_iter().map(|(_, s)| s).collect(),
         ..Diagnosis::default()
     };

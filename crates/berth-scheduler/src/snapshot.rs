@@ -1,6 +1,7 @@
 //! The scheduler's view of the cluster for one decision: every node with its effective taints,
 //! allocatable resources and the pods placed on it (bound or assumed), plus namespace labels.
 
+use crate::filter::resources::{Resources, pod_requests};
 use crate::selectors::Labels;
 use k8s_openapi::api::core::v1::{Node, Pod, Taint};
 use std::collections::BTreeMap;
@@ -46,6 +47,54 @@ pub struct NodeInfo<'a> {
     pub taints: Vec<Taint>,
     /// The non-terminated pods on the node (the incoming pod excluded).
     pub pods: Vec<&'a Pod>,
+    /// Those of [`NodeInfo::pods`] with pod affinity or anti-affinity terms (kube-scheduler's
+    /// `PodsWithAffinity`): the only ones whose terms an incoming pod without terms of its
+    /// own must be checked against.
+    pub with_affinity: Vec<&'a Pod>,
+    /// What [`NodeInfo::pods`] request together, as the resource filter counts it.
+    pub requested: Resources,
+    /// The same with the scorer's non-zero defaults for pods that request nothing.
+    pub requested_non_zero: Resources,
+}
+
+impl<'a> NodeInfo<'a> {
+    /// The node with no pods yet.
+    pub fn new(node: &'a Node) -> Self {
+        NodeInfo {
+            node,
+            name: node.metadata.name.as_deref().unwrap_or(""),
+            labels: node.metadata.labels.clone().unwrap_or_default(),
+            taints: effective_taints(node),
+            pods: Vec::new(),
+            with_affinity: Vec::new(),
+            requested: Resources::default(),
+            requested_non_zero: Resources::default(),
+        }
+    }
+
+    /// Counts `pod` as placed on the node.
+    pub fn add(&mut self, pod: &'a Pod) {
+        self.pods.push(pod);
+        let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
+        if affinity.is_some_and(|a| a.pod_affinity.is_some() || a.pod_anti_affinity.is_some()) {
+            self.with_affinity.push(pod);
+        }
+        self.requested.add(&pod_requests(pod, false));
+        self.requested_non_zero.add(&pod_requests(pod, true));
+    }
+
+    /// Stops counting the pods `keep` rejects (sums recomputed).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Pod) -> bool) {
+        let pods = std::mem::take(&mut self.pods);
+        self.with_affinity.clear();
+        self.requested = Resources::default();
+        self.requested_non_zero = Resources::default();
+        for pod in pods {
+            if keep(pod) {
+                self.add(pod);
+            }
+        }
+    }
 }
 
 /// The snapshot one scheduling decision works on.
@@ -110,29 +159,59 @@ pub fn same_pod(a: &Pod, b: &Pod) -> bool {
 impl<'a> Snapshot<'a> {
     /// Builds the snapshot for scheduling `pod`.
     pub fn new(pod: &Pod, cluster: &Cluster<'a>) -> Snapshot<'a> {
-        let mut nodes: Vec<NodeInfo<'a>> = cluster
-            .nodes
-            .iter()
-            .map(|node| NodeInfo {
-                node,
-                name: node.metadata.name.as_deref().unwrap_or(""),
-                labels: node.metadata.labels.clone().unwrap_or_default(),
-                taints: effective_taints(node),
-                pods: Vec::new(),
-            })
-            .collect();
+        let mut snapshot = Snapshot::of(cluster);
+        snapshot.remove(pod);
+        snapshot
+    }
+
+    /// The snapshot of `cluster` with every placed pod counted (terminated ones excepted).
+    pub fn of(cluster: &Cluster<'a>) -> Snapshot<'a> {
+        let mut nodes: Vec<NodeInfo<'a>> = cluster.nodes.iter().map(NodeInfo::new).collect();
         nodes.sort_by(|a, b| a.name.cmp(b.name));
-        for placed in cluster.placed {
-            if is_terminal(placed.pod) || same_pod(placed.pod, pod) {
-                continue;
-            }
-            if let Ok(i) = nodes.binary_search_by(|n| n.name.cmp(placed.node)) {
-                nodes[i].pods.push(placed.pod);
-            }
-        }
-        Snapshot {
+        let mut snapshot = Snapshot {
             nodes,
             namespace_labels: cluster.namespace_labels,
+        };
+        for placed in cluster.placed {
+            snapshot.add(placed.node, placed.pod);
+        }
+        snapshot
+    }
+
+    /// Counts `pod` on the node `node` (a pod placed since the snapshot was taken); a
+    /// terminated pod or an unknown node is ignored.
+    pub fn add(&mut self, node: &str, pod: &'a Pod) {
+        if is_terminal(pod) {
+            return;
+        }
+        if let Ok(i) = self.nodes.binary_search_by(|n| n.name.cmp(node)) {
+            self.nodes[i].add(pod);
+        }
+    }
+
+    /// Stops counting `pod` wherever it is counted (the pod being scheduled is not its own
+    /// neighbour); returns whether it was.
+    pub fn remove(&mut self, pod: &Pod) -> bool {
+        let mut found = false;
+        for node in &mut self.nodes {
+            if node.pods.iter().any(|p| same_pod(p, pod)) {
+                node.retain(|p| !same_pod(p, pod));
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// Whether `pod` is counted on some node.
+    pub fn counts(&self, pod: &Pod) -> bool {
+        self.nodes.iter().any(|n| n.pods.iter().any(|p| same_pod(p, pod)))
+    }
+
+    /// The snapshot narrowed to the node `name` (none when unknown).
+    pub fn only(&self, name: &str) -> Snapshot<'a> {
+        Snapshot {
+            nodes: self.node(name).cloned().into_iter().collect(),
+            namespace_labels: self.namespace_labels,
         }
     }
 

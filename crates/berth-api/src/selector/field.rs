@@ -103,6 +103,17 @@ impl FieldSelector {
             .map(|t| t.value.as_str())
     }
 
+    /// Whether an object with these [`SelectorAttrs`] matches every term.
+    pub fn matches_attrs(&self, attrs: &SelectorAttrs) -> bool {
+        self.terms.iter().all(|t| {
+            let have = attrs.field(&t.field);
+            match t.op {
+                FieldOp::Equals => have == t.value,
+                FieldOp::NotEquals => have != t.value,
+            }
+        })
+    }
+
     /// Whether an object matches every term. Fields absent from the object (or from the
     /// type's selectable set) compare as the empty string.
     pub fn matches(&self, obj: &Value) -> bool {
@@ -330,77 +341,105 @@ fn bool_string(obj: &Value, ptr: &str) -> String {
         .to_string()
 }
 
-/// The subtrees (top-level field, optionally one field below it) that the type's selectable
-/// fields and its labels are read from: everything [`selector_view`] keeps.
-fn view_paths(set: FieldSet) -> &'static [(&'static str, Option<&'static str>)] {
-    const META: (&str, Option<&str>) = ("metadata", None);
+/// The canonical field labels of a selectable field set (what `ToSelectableFields` fills).
+fn selectable_fields(set: FieldSet) -> &'static [&'static str] {
     match set {
-        FieldSet::Namespaced | FieldSet::ClusterScoped => &[META],
+        FieldSet::Namespaced => &["metadata.name", "metadata.namespace"],
         FieldSet::Pod => &[
-            META,
-            ("spec", Some("nodeName")),
-            ("spec", Some("restartPolicy")),
-            ("spec", Some("schedulerName")),
-            ("spec", Some("serviceAccountName")),
-            ("spec", Some("hostNetwork")),
-            ("status", Some("phase")),
-            ("status", Some("podIP")),
-            ("status", Some("podIPs")),
-            ("status", Some("nominatedNodeName")),
+            "metadata.name",
+            "metadata.namespace",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
         ],
         FieldSet::Event => &[
-            META,
-            ("involvedObject", None),
-            ("regarding", None),
-            ("reason", None),
-            ("type", None),
-            ("reportingComponent", None),
-            ("reportingController", None),
-            ("source", None),
-            ("deprecatedSource", None),
+            "metadata.name",
+            "metadata.namespace",
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "type",
+            "reportingComponent",
+            "source",
         ],
-        FieldSet::Namespace => &[META, ("status", Some("phase"))],
-        FieldSet::Node => &[META, ("spec", Some("unschedulable"))],
-        FieldSet::Secret => &[META, ("type", None)],
-        FieldSet::Service => &[META, ("spec", Some("clusterIP")), ("spec", Some("type"))],
+        FieldSet::Namespace => &["metadata.name", "status.phase"],
+        FieldSet::Node => &["metadata.name", "spec.unschedulable"],
+        FieldSet::ClusterScoped => &["metadata.name"],
+        FieldSet::Secret => &["metadata.name", "metadata.namespace", "type"],
+        FieldSet::Service => &[
+            "metadata.name",
+            "metadata.namespace",
+            "spec.clusterIP",
+            "spec.type",
+        ],
     }
 }
 
-/// The part of `obj` that label and field selectors for `rt` read: its name, namespace and
-/// labels and the subtrees its selectable fields come from. Every [`FieldSelector`] parsed
-/// for `rt` and every [`crate::selector::LabelSelector`] matches the view exactly when it
-/// matches the whole object, so a cache can keep the view instead of the decoded object.
-pub fn selector_view(rt: &ResourceType, obj: &Value) -> Value {
-    let mut view = serde_json::Map::new();
-    for (top, below) in view_paths(field_set(rt)) {
-        let Some(value) = obj.get(*top) else { continue };
-        match below {
-            None => {
-                let kept = if *top == "metadata" {
-                    let mut md = serde_json::Map::new();
-                    for key in ["name", "namespace", "labels"] {
-                        if let Some(v) = value.get(key) {
-                            md.insert(key.to_string(), v.clone());
-                        }
-                    }
-                    Value::Object(md)
-                } else {
-                    value.clone()
-                };
-                view.insert((*top).to_string(), kept);
-            }
-            Some(field) => {
-                let Some(v) = value.get(*field) else { continue };
-                let entry = view
-                    .entry((*top).to_string())
-                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
-                if let Some(map) = entry.as_object_mut() {
-                    map.insert((*field).to_string(), v.clone());
-                }
-            }
+/// What label and field selectors read of one object, Kubernetes' `GetAttrs` (a `labels.Set`
+/// and a `fields.Set`): its labels and the values of its type's selectable fields, a few
+/// hundred bytes where the decoded object takes kilobytes. Every [`FieldSelector`] parsed
+/// for the type and every [`crate::selector::LabelSelector`] matches the attributes exactly
+/// when it matches the whole object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectorAttrs {
+    /// `metadata.labels`, sorted by key.
+    labels: Box<[(Box<str>, Box<str>)]>,
+    /// The selectable fields with a non-empty value, in the set's order.
+    fields: Box<[(&'static str, Box<str>)]>,
+}
+
+impl SelectorAttrs {
+    /// The attributes of `obj`, an object of type `rt`.
+    pub fn of(rt: &ResourceType, obj: &Value) -> Self {
+        let set = field_set(rt);
+        let mut labels: Vec<(Box<str>, Box<str>)> = obj
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.as_str().into(), v.as_str().unwrap_or("").into()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        labels.sort();
+        let fields = selectable_fields(set)
+            .iter()
+            .filter_map(|f| {
+                let v = field_value(set, obj, f);
+                (!v.is_empty()).then(|| (*f, v.into_boxed_str()))
+            })
+            .collect();
+        Self {
+            labels: labels.into_boxed_slice(),
+            fields,
         }
     }
-    Value::Object(view)
+
+    /// The value of a canonical field label; "" when absent or not selectable.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map_or("", |(_, v)| v)
+    }
+
+    /// The value of the label `key`, if the object has it.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &*self.labels[i].1)
+    }
 }
 
 /// The value of a canonical field label in the type's selectable field set; "" when absent.

@@ -323,6 +323,15 @@ impl LabelSelector {
                 .all(|r| r.matches_value(labels.get(&r.key).map(String::as_str)))
     }
 
+    /// Whether an object with these attributes (its labels) matches.
+    pub fn matches_attrs(&self, attrs: &super::SelectorAttrs) -> bool {
+        !self.nothing
+            && self
+                .requirements
+                .iter()
+                .all(|r| r.matches_value(attrs.label(&r.key)))
+    }
+
     /// Whether an object's `metadata.labels` match.
     pub fn matches(&self, obj: &Value) -> bool {
         if self.nothing {

@@ -12,6 +12,6 @@ mod names;
 #[cfg(test)]
 mod tests;
 
-pub use field::{FieldOp, FieldSelector, FieldTerm, selector_view};
+pub use field::{FieldOp, FieldSelector, FieldTerm, SelectorAttrs};
 pub use label::{LabelSelector, Operator, Requirement, format_label_selector};
 pub use names::{is_qualified_name, is_valid_label_value};

@@ -571,7 +571,7 @@ fn typed_label_maps_match_like_json_labels() {
 }
 
 #[test]
-fn selector_view_matches_exactly_as_the_whole_object() {
+fn selector_attrs_match_exactly_as_the_whole_object() {
     let pod = json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "web-0", "namespace": "prod", "labels": {"app": "web", "tier": "db"},
@@ -707,24 +707,29 @@ fn selector_view_matches_exactly_as_the_whole_object() {
     ];
     for (group, version, plural, obj, fields) in cases {
         let rt = lookup(group, version, plural).expect("served");
-        let view = selector_view(rt, &obj);
+        let attrs = SelectorAttrs::of(rt, &obj);
         for (field, value) in &fields {
             for op in ["=", "!="] {
                 for candidate in [*value, "something-else", ""] {
                     let text = format!("{field}{op}{candidate}");
                     let sel = FieldSelector::parse(rt, &text).expect("valid selector");
-                    assert_eq!(sel.matches(&view), sel.matches(&obj), "{plural}: {text}");
+                    assert_eq!(sel.matches_attrs(&attrs), sel.matches(&obj), "{plural}: {text}");
                 }
             }
         }
         for text in label_selectors {
             let sel = parse_ok(text);
-            assert_eq!(sel.matches(&view), sel.matches(&obj), "{plural}: labels {text}");
+            assert_eq!(
+                sel.matches_attrs(&attrs),
+                sel.matches(&obj),
+                "{plural}: labels {text}"
+            );
         }
     }
-    // The view drops what no selector reads.
-    let view = selector_view(lookup("", "v1", "pods").expect("served"), &pod);
-    assert!(view.pointer("/metadata/annotations").is_none());
-    assert!(view.pointer("/spec/containers").is_none());
-    assert!(view.pointer("/status/conditions").is_none());
+    // The attributes keep the selectable values only.
+    let attrs = SelectorAttrs::of(lookup("", "v1", "pods").expect("served"), &pod);
+    assert_eq!(attrs.field("spec.nodeName"), "node-7");
+    assert_eq!(attrs.field("spec.containers"), "", "not selectable");
+    assert_eq!(attrs.label("tier"), Some("db"));
+    assert_eq!(attrs.label("big"), None, "annotations are not labels");
 }

@@ -74,7 +74,7 @@ async fn cached_objects_follow_the_store_and_are_shared_at_their_revision() {
         value["metadata"]["resourceVersion"],
         json!(before.mod_revision.to_string())
     );
-    assert_eq!(first.view["metadata"]["labels"], json!({"app": "a"}));
+    assert_eq!(first.attrs.label("app"), Some("a"));
     // An update replaces it once the hub has seen the event.
     let mut sub = hub.subscribe(None, &FieldSelector::default());
     let after = store
@@ -89,7 +89,7 @@ async fn cached_objects_follow_the_store_and_are_shared_at_their_revision() {
     );
     let now = hub.object(&after).expect("object");
     assert!(Arc::ptr_eq(&now, &ev.object));
-    assert_eq!(now.view["spec"]["nodeName"], json!("n1"));
+    assert_eq!(now.attrs.field("spec.nodeName"), "n1");
     // An older revision is decoded afresh, not served from the newer cache entry.
     let old = hub.object(&before).expect("object");
     assert_eq!(old.revision, before.mod_revision);

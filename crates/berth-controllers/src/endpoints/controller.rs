@@ -1,4 +1,4 @@
-//! The kube-rs shell of both endpoint controllers: reflectors over Services, Pods, Nodes
+//! The kube-rs shell of both endpoint controllers: shared informers of Services, Pods, Nodes
 //! and the controller's output kind feed caches and a queue of service keys; one worker
 //! drains the queue, runs the planner on the caches and writes the plan.
 //!
@@ -9,12 +9,12 @@
 use super::endpoints_plan::{EndpointsAction, plan_endpoints};
 use super::slices_plan::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME, plan_slices};
 use crate::resources::is_gone_or_conflict;
-use futures::{Stream, StreamExt};
+use berth_informer::{Informer, Informers, Object};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Endpoints, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, DeleteParams, PostParams, Preconditions};
-use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -49,48 +49,22 @@ fn api_err(action: impl Into<String>) -> impl FnOnce(kube::Error) -> SyncError {
     move |source| SyncError::Api { action, source }
 }
 
-/// Starts a reflector; every event is mapped to service keys and queued.
-fn reflect<K>(
-    api: Api<K>,
+/// Follows `informer`: every change is mapped to service keys and queued; returns its cache.
+fn reflect<K: Object>(
+    informer: Informer<K>,
     tx: UnboundedSender<Key>,
     mut keys: impl FnMut(&K) -> Vec<Key> + Send + 'static,
-) -> Store<K>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store::<K>();
-    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff();
-    tokio::spawn(drive(stream, move |ev: watcher::Event<K>| {
-        let objects: Vec<&K> = match &ev {
-            watcher::Event::Apply(o) | watcher::Event::InitApply(o) | watcher::Event::Delete(o) => vec![o],
-            watcher::Event::Init | watcher::Event::InitDone => Vec::new(),
-        };
-        for o in objects {
-            for k in keys(o) {
+) -> Store<K> {
+    let store = informer.store();
+    let mut changes = informer.subscribe();
+    tokio::spawn(async move {
+        while let Some(change) = changes.next().await {
+            for k in keys(change.object()) {
                 let _ = tx.send(k);
             }
         }
-    }));
+    });
     store
-}
-
-async fn drive<K>(
-    stream: impl Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send,
-    mut on_event: impl FnMut(watcher::Event<K>) + Send,
-) {
-    let mut stream = std::pin::pin!(stream);
-    while let Some(ev) = stream.next().await {
-        match ev {
-            Ok(ev) => on_event(ev),
-            Err(e) => tracing::debug!(error = %e, "endpoints watch error"),
-        }
-    }
 }
 
 fn key_of<K: Resource>(o: &K) -> Key {
@@ -111,12 +85,10 @@ struct Caches {
 }
 
 impl Caches {
-    fn start(client: &Client, tx: &UnboundedSender<Key>) -> Caches {
-        let services = reflect(Api::<Service>::all(client.clone()), tx.clone(), |s| {
-            vec![key_of(s)]
-        });
+    fn start(informers: &Informers, tx: &UnboundedSender<Key>) -> Caches {
+        let services = reflect(informers.get::<Service>(), tx.clone(), |s| vec![key_of(s)]);
         let svc_cache = services.clone();
-        let pods = reflect(Api::<Pod>::all(client.clone()), tx.clone(), move |p| {
+        let pods = reflect(informers.get::<Pod>(), tx.clone(), move |p| {
             services_in(&svc_cache, p.metadata.namespace.as_deref().unwrap_or(""))
         });
         Caches { services, pods }
@@ -183,12 +155,11 @@ async fn settle(mut done: impl FnMut() -> bool) {
 /// Endpoints object of the same name whose subsets follow its pods; Endpoints of deleted
 /// services are deleted (leader-election locks excepted); nothing is written when the
 /// stored object already matches.
-pub async fn run_endpoints(client: Client) {
+pub async fn run_endpoints(informers: Arc<Informers>) {
+    let client = informers.client().clone();
     let (tx, rx) = unbounded_channel();
-    let caches = Caches::start(&client, &tx);
-    let endpoints = reflect(Api::<Endpoints>::all(client.clone()), tx.clone(), |e| {
-        vec![key_of(e)]
-    });
+    let caches = Caches::start(&informers, &tx);
+    let endpoints = reflect(informers.get::<Endpoints>(), tx.clone(), |e| vec![key_of(e)]);
     if !caches.ready().await || endpoints.wait_until_ready().await.is_err() {
         return;
     }
@@ -260,10 +231,11 @@ async fn sync_endpoints(
 /// slices (`kubernetes.io/service-name`, `endpointslice.kubernetes.io/managed-by`, owned by
 /// the service) holding one endpoint per pod with an IP, with ready/serving/terminating
 /// conditions and zones; nothing is written when the stored slices already match.
-pub async fn run_endpoint_slices(client: Client) {
+pub async fn run_endpoint_slices(informers: Arc<Informers>) {
+    let client = informers.client().clone();
     let (tx, rx) = unbounded_channel();
-    let caches = Caches::start(&client, &tx);
-    let slices = reflect(Api::<EndpointSlice>::all(client.clone()), tx.clone(), |s| {
+    let caches = Caches::start(&informers, &tx);
+    let slices = reflect(informers.get::<EndpointSlice>(), tx.clone(), |s| {
         let labels = s.metadata.labels.as_ref();
         match (
             labels.and_then(|l| l.get(LABEL_SERVICE_NAME)),
@@ -276,7 +248,7 @@ pub async fn run_endpoint_slices(client: Client) {
     // Zones change rarely; node status updates should not re-plan every service.
     let svc_cache = caches.services.clone();
     let mut zones: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let nodes = reflect(Api::<Node>::all(client.clone()), tx.clone(), move |n| {
+    let nodes = reflect(informers.get::<Node>(), tx.clone(), move |n| {
         let zone = n
             .metadata
             .labels

@@ -2,10 +2,10 @@
 //! `status.hard` equal to `spec.hard` and recalculates `status.used` from the objects in its
 //! namespace, so usage charged by admission comes back down after deletions.
 //!
-//! [`plan`] is the pure part; [`run`] is the shell: one reflector per measured resource
-//! (pods, claims, services, configmaps, secrets, statefulsets, quotas, and the other
-//! workload kinds Berth serves) whose changes trigger a resync of every quota, plus a
-//! periodic resync. Status is written with `replace_status` carrying the quota's
+//! [`plan`] is the pure part; [`run`] is the shell: the measured resources (pods, claims,
+//! services and statefulsets from the shared informers; configmaps, secrets, quotas and the
+//! other workload kinds Berth serves from reflectors of their own) wake a resync of every
+//! quota when an object changes in a namespace that has a quota, plus a periodic resync. Status is written with `replace_status` carrying the quota's
 //! resourceVersion, so a write racing admission's charge fails with 409 and is redone from
 //! fresh state.
 
@@ -13,14 +13,20 @@ pub mod plan;
 
 use crate::resources::{api_for, api_resource};
 use berth_api::registry::{RESOURCES, ResourceType};
+use berth_informer::{Informers, Object};
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Service};
 use kube::api::{DynamicObject, PostParams};
 use kube::runtime::reflector::{self, Store, reflector};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, ResourceExt};
 use plan::{Collection, desired_status, needs_update};
 use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
 
 /// The resources whose usage the controller measures (those the registry serves).
 pub const MEASURED: [(&str, &str); 12] = [
@@ -51,38 +57,129 @@ fn to_json(o: &DynamicObject) -> Value {
     serde_json::to_value(o).unwrap_or(Value::Null)
 }
 
+/// Reads a measured resource's objects in the given namespaces, with their namespace.
+type ObjectsIn = Box<dyn Fn(&BTreeSet<String>) -> Vec<(String, Value)> + Send + Sync>;
+
+/// The objects of one measured resource, as the planner reads them (JSON).
+struct Measured {
+    rt: &'static ResourceType,
+    /// The objects in the given namespaces, with their namespace.
+    objects: ObjectsIn,
+}
+
+/// A measured resource read from the shared typed informer (the kinds other controllers
+/// cache anyway: no second copy of every pod).
+fn typed<K: Object + serde::Serialize>(
+    informers: &Informers,
+    rt: &'static ResourceType,
+    tx: &UnboundedSender<()>,
+    quotas: &Store<DynamicObject>,
+) -> (Measured, Store<K>) {
+    let quotas = quotas.clone();
+    let store = informers.get::<K>().notify(tx.clone(), move |o| {
+        has_quota(&quotas, o.meta().namespace.as_deref())
+    });
+    let reader = store.clone();
+    let objects = Box::new(move |namespaces: &BTreeSet<String>| {
+        reader
+            .state()
+            .iter()
+            .filter_map(|o| {
+                let ns = o.meta().namespace.clone().unwrap_or_default();
+                namespaces
+                    .contains(&ns)
+                    .then(|| (ns, serde_json::to_value(&**o).unwrap_or(Value::Null)))
+            })
+            .collect()
+    });
+    (Measured { rt, objects }, store)
+}
+
+/// Whether a quota lives in `namespace` (changes elsewhere cannot move any quota's usage).
+fn has_quota(quotas: &Store<DynamicObject>, namespace: Option<&str>) -> bool {
+    quotas
+        .state()
+        .iter()
+        .any(|q| q.metadata.namespace.as_deref() == namespace)
+}
+
+/// A measured resource with its own reflector of untyped objects.
+fn dynamic(
+    client: &Client,
+    rt: &'static ResourceType,
+    tx: Option<UnboundedSender<()>>,
+) -> (Measured, Store<DynamicObject>) {
+    let writer = reflector::store::Writer::<DynamicObject>::new(api_resource(rt));
+    let store = writer.as_reader();
+    let stream = reflector(
+        writer,
+        watcher(api_for(client, rt, ""), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects();
+    tokio::spawn(stream.for_each(move |_| {
+        if let Some(tx) = &tx {
+            let _ = tx.send(());
+        }
+        async {}
+    }));
+    let reader = store.clone();
+    let objects = Box::new(move |namespaces: &BTreeSet<String>| {
+        reader
+            .state()
+            .iter()
+            .filter_map(|o| {
+                let ns = o.namespace().unwrap_or_default();
+                namespaces.contains(&ns).then(|| (ns, to_json(o)))
+            })
+            .collect()
+    });
+    (Measured { rt, objects }, store)
+}
+
 /// Runs the controller until the client's server goes away.
-pub async fn run(client: Client) {
+pub async fn run(informers: Arc<Informers>) {
+    let client = informers.client().clone();
     let Some(quota_rt) = served("", "resourcequotas") else {
         return;
     };
     let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let mut stores: Vec<(&'static ResourceType, Store<DynamicObject>)> = Vec::new();
+    let (quota_source, quotas) = dynamic(&client, quota_rt, Some(tx.clone()));
+    let mut ready: Vec<futures::future::BoxFuture<'static, bool>> = Vec::new();
+    let waiting = quotas.clone();
+    ready.push(Box::pin(async move { waiting.wait_until_ready().await.is_ok() }));
+    let mut sources = vec![quota_source];
     for (group, plural) in MEASURED {
         let Some(rt) = served(group, plural) else { continue };
-        let writer = reflector::store::Writer::<DynamicObject>::new(api_resource(rt));
-        stores.push((rt, writer.as_reader()));
-        let stream = reflector(
-            writer,
-            watcher(api_for(&client, rt, ""), watcher::Config::default()),
-        )
-        .default_backoff()
-        .touched_objects()
-        .map(|_| ());
-        let tx = tx.clone();
-        tokio::spawn(stream.for_each(move |()| {
-            let _ = tx.send(());
-            async {}
-        }));
+        if std::ptr::eq(rt, quota_rt) {
+            continue;
+        }
+        macro_rules! typed_source {
+            ($k:ty) => {{
+                let (m, store) = typed::<$k>(&informers, rt, &tx, &quotas);
+                ready.push(Box::pin(
+                    async move { store.wait_until_ready().await.is_ok() },
+                ));
+                m
+            }};
+        }
+        let source = match (group, plural) {
+            ("", "pods") => typed_source!(Pod),
+            ("", "persistentvolumeclaims") => typed_source!(PersistentVolumeClaim),
+            ("", "services") => typed_source!(Service),
+            ("apps", "statefulsets") => typed_source!(StatefulSet),
+            _ => {
+                let (m, store) = dynamic(&client, rt, Some(tx.clone()));
+                ready.push(Box::pin(async move { store.wait_until_ready().await.is_ok() }));
+                m
+            }
+        };
+        sources.push(source);
     }
     drop(tx);
-    let Some(quotas) = stores
-        .iter()
-        .find(|(rt, _)| std::ptr::eq(*rt, quota_rt))
-        .map(|(_, s)| s.clone())
-    else {
+    if !futures::future::join_all(ready).await.into_iter().all(|ok| ok) {
         return;
-    };
+    }
     let mut resync = tokio::time::interval(RESYNC);
     loop {
         tokio::select! {
@@ -90,14 +187,7 @@ pub async fn run(client: Client) {
             _ = resync.tick() => {}
         }
         while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(20), changes.recv()).await {}
-        let mut ready = true;
-        for (_, s) in &stores {
-            ready &= s.wait_until_ready().await.is_ok();
-        }
-        if !ready {
-            continue;
-        }
-        sync_all(&client, quota_rt, &quotas, &stores).await;
+        sync_all(&client, quota_rt, &quotas, &sources).await;
     }
 }
 
@@ -106,31 +196,19 @@ async fn sync_all(
     client: &Client,
     quota_rt: &'static ResourceType,
     quotas: &Store<DynamicObject>,
-    stores: &[(&'static ResourceType, Store<DynamicObject>)],
+    sources: &[Measured],
 ) {
     let quota_list = quotas.state();
     if quota_list.is_empty() {
         return;
     }
     // Only the namespaces that have quotas are measured.
-    let namespaces: std::collections::BTreeSet<String> = quota_list
+    let namespaces: BTreeSet<String> = quota_list
         .iter()
         .map(|q| q.namespace().unwrap_or_default())
         .collect();
-    let snapshot: Vec<(&'static ResourceType, Vec<(String, Value)>)> = stores
-        .iter()
-        .map(|(rt, s)| {
-            let objs = s
-                .state()
-                .iter()
-                .filter_map(|o| {
-                    let ns = o.namespace().unwrap_or_default();
-                    namespaces.contains(&ns).then(|| (ns, to_json(o)))
-                })
-                .collect();
-            (*rt, objs)
-        })
-        .collect();
+    let snapshot: Vec<(&'static ResourceType, Vec<(String, Value)>)> =
+        sources.iter().map(|m| (m.rt, (m.objects)(&namespaces))).collect();
     let now = jiff::Timestamp::now();
     for quota in quota_list {
         let ns = quota.namespace().unwrap_or_default();

@@ -1,5 +1,6 @@
-//! The PV controller's kube-rs shell: reflectors over volumes, claims, classes, nodes and pods
-//! feed one loop that, on every change (and every 15 seconds, Kubernetes' resync period),
+//! The PV controller's kube-rs shell: shared informers of volumes, claims, classes, nodes and
+//! pods feed one loop that, on every relevant change (a pod only when it mounts claims, a node
+//! only when its labels change) (and every 15 seconds, Kubernetes' resync period),
 //! syncs every volume and then every claim (oldest first) through [`super::plan`] and runs the
 //! plans.
 //!
@@ -13,43 +14,18 @@
 
 use super::COMPONENT;
 use super::plan::{Action, World, claim_key, crash_point_after, sync_claim, sync_volume};
-use futures::StreamExt;
+use berth_informer::Informers;
 use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, PostParams};
 use kube::runtime::reflector::Store;
-use kube::runtime::{WatchStreamExt, reflector, watcher};
-use kube::{Client, Resource, ResourceExt};
+use kube::{Client, ResourceExt};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Kubernetes' `--pvclaimbinder-sync-period` default.
 const RESYNC: Duration = Duration::from_secs(15);
-
-fn watch_into<K>(client: &Client, tx: tokio::sync::mpsc::UnboundedSender<()>) -> Store<K>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let (store, writer) = reflector::store::<K>();
-    let stream = reflector(
-        writer,
-        watcher(Api::<K>::all(client.clone()), watcher::Config::default()),
-    )
-    .default_backoff()
-    .touched_objects()
-    .map(|_| ());
-    tokio::spawn(stream.for_each(move |()| {
-        let _ = tx.send(());
-        async {}
-    }));
-    store
-}
 
 fn snapshot(
     volumes: &Store<PersistentVolume>,
@@ -107,13 +83,21 @@ fn mounts_claims(pod: &Pod) -> bool {
 }
 
 /// Runs the controller until the client's server goes away.
-pub async fn run(client: Client) {
+pub async fn run(informers: Arc<Informers>) {
+    let client = informers.client().clone();
     let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let volumes = watch_into::<PersistentVolume>(&client, tx.clone());
-    let claims = watch_into::<PersistentVolumeClaim>(&client, tx.clone());
-    let classes = watch_into::<StorageClass>(&client, tx.clone());
-    let nodes = watch_into::<Node>(&client, tx.clone());
-    let pods = watch_into::<Pod>(&client, tx.clone());
+    let volumes = informers.get::<PersistentVolume>().notify(tx.clone(), |_| true);
+    let claims = informers
+        .get::<PersistentVolumeClaim>()
+        .notify(tx.clone(), |_| true);
+    let classes = informers.get::<StorageClass>().notify(tx.clone(), |_| true);
+    // Binding reads a node's labels (topology) only; status heartbeats are no change to it.
+    let mut node_labels: HashMap<String, Option<std::collections::BTreeMap<String, String>>> = HashMap::new();
+    let nodes = informers.get::<Node>().notify(tx.clone(), move |n| {
+        node_labels.insert(n.name_any(), n.metadata.labels.clone()) != Some(n.metadata.labels.clone())
+    });
+    // Only pods that mount claims take part in binding.
+    let pods = informers.get::<Pod>().notify(tx.clone(), mounts_claims);
     drop(tx);
     let mut emitted: HashSet<(String, &'static str, String)> = HashSet::new();
     let mut resync = tokio::time::interval(RESYNC);

@@ -159,8 +159,15 @@ impl PreState {
                 && terms.affinity.iter().all(|t| t.matches(pod, ns_labels)),
             ..PreState::default()
         };
+        // Without terms of its own, the pod only meets the terms of pods that have some.
+        let own_terms = !terms.affinity.is_empty() || !terms.anti_affinity.is_empty();
         for node in &snapshot.nodes {
-            for existing in &node.pods {
+            let existing_pods = if own_terms {
+                &node.pods
+            } else {
+                &node.with_affinity
+            };
+            for existing in existing_pods {
                 for t in Terms::of(existing).anti_affinity {
                     if t.matches(pod, ns_labels)
                         && let Some(p) = pair(node, &t.topology_key)
@@ -253,7 +260,13 @@ pub fn topology_scores(pod: &Pod, snapshot: &Snapshot<'_>) -> TopologyCounts {
         if node.labels.is_empty() {
             continue;
         }
-        for existing in &node.pods {
+        let own_terms = !own.preferred_affinity.is_empty() || !own.preferred_anti_affinity.is_empty();
+        let existing_pods = if own_terms {
+            &node.pods
+        } else {
+            &node.with_affinity
+        };
+        for existing in existing_pods {
             for (w, t) in &own.preferred_affinity {
                 if t.matches(existing, ns_labels) {
                     add(node, &t.topology_key, *w);

@@ -141,12 +141,12 @@ pub fn allocatable(node: &Node) -> (Resources, i64) {
 }
 
 /// What the node's pods request together.
-pub fn requested_on(node: &NodeInfo<'_>, non_zero: bool) -> Resources {
-    let mut sum = Resources::default();
-    for pod in &node.pods {
-        sum.add(&pod_requests(pod, non_zero));
+pub fn requested_on<'n>(node: &'n NodeInfo<'_>, non_zero: bool) -> &'n Resources {
+    if non_zero {
+        &node.requested_non_zero
+    } else {
+        &node.requested
     }
-    sum
 }
 
 /// The `NodeResourcesFit` filter: every insufficient resource is one reason ("Too many pods",

@@ -27,9 +27,10 @@ pub fn run(args: ControllersArgs) -> anyhow::Result<()> {
                 .context("loading the kubeconfig")?;
         tracing::info!(server = %config.cluster_url, "running controllers against a remote API server");
         let client = kube::Client::try_from(config).context("building the API client")?;
+        let informers = std::sync::Arc::new(berth_informer::Informers::new(client));
         tokio::select! {
-            _ = berth_controllers::run_all(client.clone()) => {}
-            _ = berth_scheduler::binder::run(client) => {}
+            _ = berth_controllers::run_all(informers.clone()) => {}
+            _ = berth_scheduler::binder::run(informers) => {}
             _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; shutting down"),
         }
         Ok(())

@@ -98,8 +98,10 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         .context("creating the built-in objects")?;
     let client = kube::Client::new(internal, "default");
     if !args.no_controllers {
-        tokio::spawn(berth_controllers::run_all(client.clone()));
-        tokio::spawn(berth_scheduler::binder::run(client.clone()));
+        // One watch and one cache per type for the controllers and the scheduler together.
+        let informers = std::sync::Arc::new(berth_informer::Informers::new(client.clone()));
+        tokio::spawn(berth_controllers::run_all(informers.clone()));
+        tokio::spawn(berth_scheduler::binder::run(informers));
     }
     let node_runtime = node_runtime(&args, &client).await?;
     for i in 0..args.nodes.max(1) {
