@@ -50,6 +50,8 @@ struct Context {
     pods: Store<Pod>,
     /// The pods again, for the index of pods by controller.
     pod_index: Informer<Pod>,
+    /// The revisions again, for the index by controller.
+    revision_index: Informer<ControllerRevision>,
     revisions: Store<ControllerRevision>,
     claims: Store<PersistentVolumeClaim>,
     classes: Store<StorageClass>,
@@ -69,6 +71,7 @@ pub async fn run(informers: Arc<Informers>, extensions: BerthExtensions) {
         client: client.clone(),
         pods: pods.store(),
         pod_index: pods.clone(),
+        revision_index: revisions.clone(),
         revisions: revisions.store(),
         claims: informers.get::<PersistentVolumeClaim>().store(),
         classes: informers.get::<StorageClass>().store(),
@@ -192,9 +195,9 @@ async fn adopt_revisions(ctx: &Context, set: &StatefulSet) -> Result<bool, SyncE
     let selector = set_selector(set);
     let ns = set.namespace().unwrap_or_default();
     let api: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), &ns);
-    for rev in ctx.revisions.state() {
-        if rev.namespace().as_deref() != Some(ns.as_str())
-            || has_controller(&rev.metadata)
+    // Only the namespace's revisions without a controller can be adopted.
+    for rev in ctx.revision_index.controlled_by(&ns, "") {
+        if has_controller(&rev.metadata)
             || rev.metadata.deletion_timestamp.is_some()
             || !selector_matches(selector.as_ref(), rev.labels())
         {
@@ -238,13 +241,33 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Requeue, 
         // foreign name collision.
         return Ok(Requeue::requeue(Duration::from_millis(100)));
     }
-    let (revisions, foreign_revisions): (Vec<ControllerRevision>, Vec<ControllerRevision>) = ctx
+    let revisions: Vec<ControllerRevision> = if uid.is_empty() {
+        Vec::new()
+    } else {
+        ctx.revision_index
+            .controlled_by(&ns, &uid)
+            .iter()
+            .filter(|r| owned_by(&r.metadata, &uid))
+            .map(|r| (**r).clone())
+            .collect()
+    };
+    // Another owner's revision matters only when its name could collide with one of ours:
+    // `<set name, truncated to 223 bytes>-<hash>` (`ControllerRevisionName`).
+    let our_prefix = statefulset::revision::revision_name(&set.name_any(), "");
+    let foreign_revisions: Vec<ControllerRevision> = ctx
         .revisions
         .state()
         .iter()
-        .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
+        .filter(|r| {
+            r.namespace().as_deref() == Some(ns.as_str())
+                && !owned_by(&r.metadata, &uid)
+                && r.metadata
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with(&our_prefix))
+        })
         .map(|r| (**r).clone())
-        .partition(|r| owned_by(&r.metadata, &uid));
+        .collect();
     let claims: BTreeMap<String, PersistentVolumeClaim> = ctx
         .claims
         .state()
