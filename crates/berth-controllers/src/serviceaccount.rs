@@ -49,7 +49,12 @@ pub async fn run(client: Client) {
     }
     drop(tx);
     while changes.recv().await.is_some() {
-        while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(20), changes.recv()).await {}
+        berth_informer::settle_channel(
+            Duration::from_millis(20),
+            Duration::from_millis(200),
+            &mut changes,
+        )
+        .await;
         if namespaces.wait_until_ready().await.is_err() || accounts.wait_until_ready().await.is_err() {
             continue;
         }

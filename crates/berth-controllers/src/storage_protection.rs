@@ -75,7 +75,12 @@ pub async fn run(informers: Arc<Informers>) {
             change = changes.recv() => if change.is_none() { return },
             _ = retry.tick() => {}
         }
-        while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(10), changes.recv()).await {}
+        berth_informer::settle_channel(
+            Duration::from_millis(10),
+            Duration::from_millis(200),
+            &mut changes,
+        )
+        .await;
         if pods.wait_until_ready().await.is_err() {
             continue;
         }

@@ -30,6 +30,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
@@ -329,6 +330,35 @@ impl<K: Object> Informer<K> {
             }
         }
     }
+}
+
+/// Waits out a burst of changes before a consumer re-plans: takes changes from `changes`
+/// until none comes for `quiet`, but for no longer than `at_most` in all, so a steady stream
+/// of changes (a thousand pods being created) delays a pass by `at_most` instead of starving
+/// it.
+pub async fn settle<S: futures::Stream + Unpin>(quiet: Duration, at_most: Duration, changes: &mut S) {
+    let deadline = tokio::time::Instant::now() + at_most;
+    while let Some(wait) = next_wait(deadline, quiet) {
+        if !matches!(tokio::time::timeout(wait, changes.next()).await, Ok(Some(_))) {
+            return;
+        }
+    }
+}
+
+/// [`settle`] for a channel of changes.
+pub async fn settle_channel<T>(quiet: Duration, at_most: Duration, changes: &mut mpsc::UnboundedReceiver<T>) {
+    let deadline = tokio::time::Instant::now() + at_most;
+    while let Some(wait) = next_wait(deadline, quiet) {
+        if !matches!(tokio::time::timeout(wait, changes.recv()).await, Ok(Some(_))) {
+            return;
+        }
+    }
+}
+
+/// How long the next wait of a settle may be; `None` once the deadline has passed.
+fn next_wait(deadline: tokio::time::Instant, quiet: Duration) -> Option<Duration> {
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    (!left.is_zero()).then(|| quiet.min(left))
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -184,3 +184,28 @@ fn the_controller_index_follows_adoption_release_deletion_and_relists() {
         "a relist rebuilds the index"
     );
 }
+
+#[tokio::test]
+async fn settle_waits_for_quiet_but_not_for_ever() {
+    use std::time::Duration;
+    // A quiet channel: settle returns after the quiet period.
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let start = tokio::time::Instant::now();
+    settle_channel(Duration::from_millis(5), Duration::from_secs(5), &mut rx).await;
+    assert!(start.elapsed() < Duration::from_secs(1), "returned on quiet");
+    // A change every millisecond for ever: settle gives up after `at_most`.
+    let feeder = tokio::spawn(async move {
+        while tx.send(()).is_ok() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let start = tokio::time::Instant::now();
+    settle_channel(Duration::from_millis(50), Duration::from_millis(300), &mut rx).await;
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300),
+        "kept taking changes until the cap: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(3), "stopped at the cap: {waited:?}");
+    feeder.abort();
+}

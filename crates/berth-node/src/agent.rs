@@ -205,7 +205,7 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
                 continue;
             }
         }
-        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(2), changes.next()).await {}
+        berth_informer::settle(Duration::from_millis(2), Duration::from_millis(100), &mut changes).await;
         let mut current = pods.state();
         if let Some(workers) = host_workers.as_mut() {
             // Pods whose RuntimeClass names the `sim` handler are simulated even here.

@@ -167,7 +167,7 @@ pub async fn run_with(informers: Arc<Informers>, options: Options) {
             _ = retry, if soon => {},
         }
         // Let bursts of events settle into one pass.
-        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(5), changes.next()).await {}
+        berth_informer::settle(Duration::from_millis(5), Duration::from_millis(100), &mut changes).await;
         soon = binder.pass(&caches).await;
     }
 }
@@ -252,8 +252,9 @@ impl Binder {
                 topology = topology.ignoring_unbound_immediate();
             }
             // A pod assumed while its claims bind is counted in the snapshot; it is not its own
-            // neighbour.
-            let decision = if snapshot.counts(pod) {
+            // neighbour. (Only an assumed pod can be counted: pending pods are not bound.)
+            let was_assumed = self.assumed.get(pod).is_some();
+            let decision = if was_assumed && snapshot.counts(pod) {
                 let mut without = snapshot.clone();
                 without.remove(pod);
                 decide(pod, &without, &topology, &pod_claims)
@@ -263,7 +264,7 @@ impl Binder {
             let result = match decision {
                 Ok(node) => {
                     let placed = self.place(pod, &node, &topology, &pod_claims, now).await;
-                    if placed.is_ok() && !snapshot.counts(pod) {
+                    if placed.is_ok() && !was_assumed {
                         snapshot.add(&node, pod);
                     }
                     placed

@@ -5,7 +5,7 @@
 //! and `InterPodAffinity` (2, preferred terms). The highest total wins; ties go to the node
 //! whose name sorts first (Kubernetes picks among ties at random).
 
-use crate::filter::resources::{Resources, allocatable, pod_requests, requested_on};
+use crate::filter::resources::{Resources, pod_requests, requested_on};
 use crate::filter::{inter_pod_affinity, node_affinity, taints, topology_spread};
 use crate::snapshot::{NodeInfo, Snapshot};
 use k8s_openapi::api::core::v1::Pod;
@@ -53,7 +53,7 @@ fn least_requested(requested: i64, capacity: i64) -> i64 {
 
 /// `LeastAllocated` over cpu and memory (weight 1 each), with the non-zero request defaults.
 pub fn least_allocated(pod_request: &Resources, node: &NodeInfo<'_>) -> i64 {
-    let (alloc, _) = allocatable(node.node);
+    let (alloc, _) = &node.allocatable;
     let used = requested_on(node, true);
     let pairs = [
         (used.milli_cpu + pod_request.milli_cpu, alloc.milli_cpu),
@@ -68,7 +68,7 @@ pub fn least_allocated(pod_request: &Resources, node: &NodeInfo<'_>) -> i64 {
 
 /// `BalancedAllocation`: 100 × (1 − the spread of the cpu and memory fractions).
 pub fn balanced_allocation(pod_request: &Resources, node: &NodeInfo<'_>) -> i64 {
-    let (alloc, _) = allocatable(node.node);
+    let (alloc, _) = &node.allocatable;
     let used = requested_on(node, false);
     let fractions: Vec<f64> = [
         (used.milli_cpu + pod_request.milli_cpu, alloc.milli_cpu),

@@ -1,7 +1,7 @@
 //! The scheduler's view of the cluster for one decision: every node with its effective taints,
 //! allocatable resources and the pods placed on it (bound or assumed), plus namespace labels.
 
-use crate::filter::resources::{Resources, pod_requests};
+use crate::filter::resources::{Resources, allocatable, pod_requests};
 use crate::selectors::Labels;
 use k8s_openapi::api::core::v1::{Node, Pod, Taint};
 use std::collections::BTreeMap;
@@ -55,6 +55,8 @@ pub struct NodeInfo<'a> {
     pub requested: Resources,
     /// The same with the scorer's non-zero defaults for pods that request nothing.
     pub requested_non_zero: Resources,
+    /// `status.allocatable` parsed once, and the node's pod slots.
+    pub allocatable: (Resources, i64),
 }
 
 impl<'a> NodeInfo<'a> {
@@ -69,6 +71,7 @@ impl<'a> NodeInfo<'a> {
             with_affinity: Vec::new(),
             requested: Resources::default(),
             requested_non_zero: Resources::default(),
+            allocatable: allocatable(node),
         }
     }
 

@@ -186,7 +186,12 @@ pub async fn run(informers: Arc<Informers>) {
             change = changes.recv() => if change.is_none() { return },
             _ = resync.tick() => {}
         }
-        while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(20), changes.recv()).await {}
+        berth_informer::settle_channel(
+            Duration::from_millis(20),
+            Duration::from_millis(200),
+            &mut changes,
+        )
+        .await;
         sync_all(&client, quota_rt, &quotas, &sources).await;
     }
 }

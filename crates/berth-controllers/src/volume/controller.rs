@@ -106,7 +106,12 @@ pub async fn run(informers: Arc<Informers>) {
             change = changes.recv() => if change.is_none() { return },
             _ = resync.tick() => {}
         }
-        while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(10), changes.recv()).await {}
+        berth_informer::settle_channel(
+            Duration::from_millis(10),
+            Duration::from_millis(200),
+            &mut changes,
+        )
+        .await;
         let ready = [
             volumes.wait_until_ready().await.is_ok(),
             claims.wait_until_ready().await.is_ok(),

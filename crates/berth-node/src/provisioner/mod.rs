@@ -156,7 +156,12 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
             change = changes.recv() => if change.is_none() { return },
             _ = resync.tick() => {}
         }
-        while let Ok(Some(())) = tokio::time::timeout(Duration::from_millis(10), changes.recv()).await {}
+        berth_informer::settle_channel(
+            Duration::from_millis(10),
+            Duration::from_millis(100),
+            &mut changes,
+        )
+        .await;
         if claims.wait_until_ready().await.is_err()
             || volumes.wait_until_ready().await.is_err()
             || classes.wait_until_ready().await.is_err()

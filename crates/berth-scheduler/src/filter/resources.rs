@@ -153,7 +153,8 @@ pub fn requested_on<'n>(node: &'n NodeInfo<'_>, non_zero: bool) -> &'n Resources
 /// "Insufficient cpu", "Insufficient memory", "Insufficient ephemeral-storage", then the other
 /// resources by name); the status is `Unschedulable` (preemption could free room).
 pub fn filter(request: &Resources, node: &NodeInfo<'_>) -> Option<Status> {
-    let (alloc, pod_slots) = allocatable(node.node);
+    let (alloc, pod_slots) = &node.allocatable;
+    let pod_slots = *pod_slots;
     let mut reasons = Vec::new();
     if i64::try_from(node.pods.len()).unwrap_or(i64::MAX) + 1 > pod_slots {
         reasons.push("Too many pods".to_string());
