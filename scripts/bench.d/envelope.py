@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The simulated cluster envelope: many StatefulSets on many simulated nodes.
 
-    envelope.py KUBECONFIG SERVER_PID SETS REPLICAS
+    envelope.py KUBECONFIG SERVER_PID SETS REPLICAS [TIMEOUT_S]
 
 Creates SETS StatefulSets of REPLICAS Parallel replicas each (no claims) in namespace
 `envelope` with 8 concurrent clients, then polls the StatefulSets once a second until the
 sum of `status.replicas` (pods created) and of `status.readyReplicas` reach SETS x REPLICAS.
-The server's RSS is sampled at every poll. Prints one JSON object:
+The server's RSS is sampled at every poll. After TIMEOUT_S (default 1800) it stops waiting
+and reports `ready_s: null` with how many were Ready (`ready_at_timeout`). Prints one JSON object:
 created_s, ready_s (from the first create), pods, peak_rss_mb, settled_rss_mb (RSS 10 s
 after all pods are Ready, the memory it takes to hold them), and how long one LIST of every
 pod took once they all ran.
@@ -59,6 +60,7 @@ def totals(conn):
 
 def main():
     kubeconfig, pid, sets, replicas = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    timeout_s = float(sys.argv[5]) if len(sys.argv) > 5 else TIMEOUT_S
     target = load(kubeconfig)
     conn = Conn(target)
     conn.req("POST", "/api/v1/namespaces", {"metadata": {"name": "envelope"}})
@@ -77,7 +79,8 @@ def main():
         list(pool.map(create, range(sets)))
     created_s = ready_s = None
     peak = rss_mb(pid)
-    while time.monotonic() - start < TIMEOUT_S:
+    ready = 0
+    while time.monotonic() - start < timeout_s:
         time.sleep(1)
         peak = max(peak, rss_mb(pid))
         created, ready = totals(conn)
@@ -100,6 +103,7 @@ def main():
         "ready_s": round(ready_s, 1) if ready_s is not None else None,
         "peak_rss_mb": round(peak, 1),
         "settled_rss_mb": round(settled, 1),
+        "ready_at_timeout": None if ready_s is not None else ready,
         "list_all_pods_s": round(list_s, 2),
         "listed": listed,
     }))
