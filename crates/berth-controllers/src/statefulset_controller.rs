@@ -47,13 +47,14 @@ pub enum SyncError {
 
 struct Context {
     client: Client,
-    pods: Store<Pod>,
-    /// The pods again, for the index of pods by controller.
+    /// The pods, with their index by controller.
     pod_index: Informer<Pod>,
     /// The revisions again, for the index by controller.
     revision_index: Informer<ControllerRevision>,
     revisions: Store<ControllerRevision>,
     claims: Store<PersistentVolumeClaim>,
+    /// The claims again, to wait for their first list.
+    claim_informer: Informer<PersistentVolumeClaim>,
     classes: Store<StorageClass>,
     extensions: BerthExtensions,
 }
@@ -69,11 +70,11 @@ pub async fn run(informers: Arc<Informers>, extensions: BerthExtensions) {
     let revisions = informers.get::<ControllerRevision>();
     let ctx = Arc::new(Context {
         client: client.clone(),
-        pods: pods.store(),
         pod_index: pods.clone(),
         revision_index: revisions.clone(),
         revisions: revisions.store(),
         claims: informers.get::<PersistentVolumeClaim>().store(),
+        claim_informer: informers.get::<PersistentVolumeClaim>(),
         classes: informers.get::<StorageClass>().store(),
         extensions,
     });
@@ -226,13 +227,9 @@ async fn adopt_revisions(ctx: &Context, set: &StatefulSet) -> Result<bool, SyncE
 
 async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Requeue, SyncError> {
     // Plan only on complete caches, as Kubernetes waits for its informers to sync.
-    for ready in [
-        ctx.pods.wait_until_ready().await,
-        ctx.revisions.wait_until_ready().await,
-    ] {
-        ready.map_err(|e| SyncError::Incomplete(format!("caches are not ready: {e}")))?;
-    }
-    let _ = ctx.claims.wait_until_ready().await;
+    ctx.pod_index.synced().await;
+    ctx.revision_index.synced().await;
+    ctx.claim_informer.synced().await;
     let ns = set.namespace().unwrap_or_default();
     let uid = set.uid().unwrap_or_default();
     let pods = claim_pods(&ctx, &set).await?;

@@ -63,7 +63,8 @@ pub async fn run(informers: Arc<Informers>) {
     let client = informers.client().clone();
     let (tx, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
     // A pod matters only when it mounts claims (it may be what holds a claim back).
-    let pods = informers.get::<Pod>().notify(tx.clone(), mounts_a_claim);
+    let pod_informer = informers.get::<Pod>();
+    let pods = pod_informer.notify(tx.clone(), mounts_a_claim);
     let claims = informers
         .get::<PersistentVolumeClaim>()
         .notify(tx.clone(), |_| true);
@@ -81,9 +82,7 @@ pub async fn run(informers: Arc<Informers>) {
             &mut changes,
         )
         .await;
-        if pods.wait_until_ready().await.is_err() {
-            continue;
-        }
+        pod_informer.synced().await;
         // Only claims being deleted are looked at, so most passes never touch the pods.
         let waiting: Vec<_> = claims
             .state()

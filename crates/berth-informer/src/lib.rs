@@ -122,6 +122,10 @@ impl<K: Object> Clone for Informer<K> {
 
 struct Shared<K: Object> {
     reader: Store<K>,
+    /// Whether the first list has completed, for any number of waiters (kube's
+    /// `Store::wait_until_ready` wakes only the last task that polled it, so two controllers
+    /// waiting on one shared store would leave the first asleep for ever).
+    synced: tokio::sync::watch::Sender<bool>,
     index: RwLock<Index<K>>,
     state: Mutex<State<K>>,
 }
@@ -186,6 +190,7 @@ impl<K: Object> Informer<K> {
         Self {
             shared: Arc::new(Shared {
                 reader: writer.as_reader(),
+                synced: tokio::sync::watch::Sender::new(false),
                 index: RwLock::new(Index {
                     by_controller: HashMap::new(),
                 }),
@@ -199,8 +204,19 @@ impl<K: Object> Informer<K> {
     }
 
     /// The cache: every object of the type as of the last change sent.
+    ///
+    /// Wait for it with [`Informer::synced`], never with `Store::wait_until_ready`: the store
+    /// is shared, and kube's readiness signal wakes only one of several waiting tasks.
     pub fn store(&self) -> Store<K> {
         self.shared.reader.clone()
+    }
+
+    /// Returns once the first list has completed (at once after that), however many tasks
+    /// wait at the same time.
+    pub async fn synced(&self) {
+        let mut rx = self.shared.synced.subscribe();
+        // The sender lives as long as `self`, so the wait cannot fail.
+        let _ = rx.wait_for(|synced| *synced).await;
     }
 
     /// The cached objects of `namespace` whose controller (the owner reference with
@@ -290,6 +306,7 @@ impl<K: Object> Informer<K> {
                     .collect();
                 state.writer.apply_watcher_event(&event);
                 state.synced = true;
+                self.shared.synced.send_replace(true);
                 let after = reader.state();
                 {
                     let mut index = write(&self.shared.index);

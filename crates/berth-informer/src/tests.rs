@@ -209,3 +209,31 @@ async fn settle_waits_for_quiet_but_not_for_ever() {
     assert!(waited < Duration::from_secs(3), "stopped at the cap: {waited:?}");
     feeder.abort();
 }
+
+/// Two controllers waiting for one shared cache both wake when the first list completes
+/// (kube's `Store::wait_until_ready` wakes only the task that polled it last).
+#[tokio::test]
+async fn every_task_waiting_for_the_first_list_wakes() {
+    let informer = Informer::<Pod>::detached();
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let informer = informer.clone();
+            tokio::spawn(async move { informer.synced().await })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    assert!(
+        waiters.iter().all(|w| !w.is_finished()),
+        "nobody is synced before the list"
+    );
+    list(&informer, &[pod("a", "1")]);
+    for waiter in waiters {
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("a waiter was left asleep after the first list")
+            .expect("the waiter panicked");
+    }
+    tokio::time::timeout(Duration::from_secs(1), informer.synced())
+        .await
+        .expect("a wait after the list returns at once");
+}

@@ -82,16 +82,25 @@ fn obj_ref<K: Resource<DynamicType = ()>>(key: &Key) -> ObjectRef<K> {
 struct Caches {
     services: Store<Service>,
     pods: Store<Pod>,
+    service_informer: Informer<Service>,
+    pod_informer: Informer<Pod>,
 }
 
 impl Caches {
     fn start(informers: &Informers, tx: &UnboundedSender<Key>) -> Caches {
-        let services = reflect(informers.get::<Service>(), tx.clone(), |s| vec![key_of(s)]);
+        let service_informer = informers.get::<Service>();
+        let pod_informer = informers.get::<Pod>();
+        let services = reflect(service_informer.clone(), tx.clone(), |s| vec![key_of(s)]);
         let svc_cache = services.clone();
-        let pods = reflect(informers.get::<Pod>(), tx.clone(), move |p| {
+        let pods = reflect(pod_informer.clone(), tx.clone(), move |p| {
             services_in(&svc_cache, p.metadata.namespace.as_deref().unwrap_or(""))
         });
-        Caches { services, pods }
+        Caches {
+            services,
+            pods,
+            service_informer,
+            pod_informer,
+        }
     }
 
     fn pods_in(&self, namespace: &str) -> Vec<Arc<Pod>> {
@@ -102,8 +111,9 @@ impl Caches {
             .collect()
     }
 
-    async fn ready(&self) -> bool {
-        self.services.wait_until_ready().await.is_ok() && self.pods.wait_until_ready().await.is_ok()
+    async fn synced(&self) {
+        self.service_informer.synced().await;
+        self.pod_informer.synced().await;
     }
 }
 
@@ -159,10 +169,10 @@ pub async fn run_endpoints(informers: Arc<Informers>) {
     let client = informers.client().clone();
     let (tx, rx) = unbounded_channel();
     let caches = Caches::start(&informers, &tx);
-    let endpoints = reflect(informers.get::<Endpoints>(), tx.clone(), |e| vec![key_of(e)]);
-    if !caches.ready().await || endpoints.wait_until_ready().await.is_err() {
-        return;
-    }
+    let endpoint_informer = informers.get::<Endpoints>();
+    let endpoints = reflect(endpoint_informer.clone(), tx.clone(), |e| vec![key_of(e)]);
+    caches.synced().await;
+    endpoint_informer.synced().await;
     let caches = &caches;
     let endpoints = &endpoints;
     let client = &client;
@@ -235,7 +245,8 @@ pub async fn run_endpoint_slices(informers: Arc<Informers>) {
     let client = informers.client().clone();
     let (tx, rx) = unbounded_channel();
     let caches = Caches::start(&informers, &tx);
-    let slices = reflect(informers.get::<EndpointSlice>(), tx.clone(), |s| {
+    let slice_informer = informers.get::<EndpointSlice>();
+    let slices = reflect(slice_informer.clone(), tx.clone(), |s| {
         let labels = s.metadata.labels.as_ref();
         match (
             labels.and_then(|l| l.get(LABEL_SERVICE_NAME)),
@@ -248,7 +259,8 @@ pub async fn run_endpoint_slices(informers: Arc<Informers>) {
     // Zones change rarely; node status updates should not re-plan every service.
     let svc_cache = caches.services.clone();
     let mut zones: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let nodes = reflect(informers.get::<Node>(), tx.clone(), move |n| {
+    let node_informer = informers.get::<Node>();
+    let nodes = reflect(node_informer.clone(), tx.clone(), move |n| {
         let zone = n
             .metadata
             .labels
@@ -261,12 +273,9 @@ pub async fn run_endpoint_slices(informers: Arc<Informers>) {
         }
         svc_cache.state().iter().map(|s| key_of(&**s)).collect()
     });
-    if !caches.ready().await
-        || slices.wait_until_ready().await.is_err()
-        || nodes.wait_until_ready().await.is_err()
-    {
-        return;
-    }
+    caches.synced().await;
+    slice_informer.synced().await;
+    node_informer.synced().await;
     let (caches, slices, nodes, client) = (&caches, &slices, &nodes, &client);
     work(tx, rx, |key| async move {
         sync_slices(client, caches, slices, nodes, &key).await

@@ -156,10 +156,12 @@ pub async fn run(informers: Arc<Informers>) {
         }
         macro_rules! typed_source {
             ($k:ty) => {{
-                let (m, store) = typed::<$k>(&informers, rt, &tx, &quotas);
-                ready.push(Box::pin(
-                    async move { store.wait_until_ready().await.is_ok() },
-                ));
+                let (m, _) = typed::<$k>(&informers, rt, &tx, &quotas);
+                let informer = informers.get::<$k>();
+                ready.push(Box::pin(async move {
+                    informer.synced().await;
+                    true
+                }));
                 m
             }};
         }

@@ -112,16 +112,11 @@ pub async fn run(informers: Arc<Informers>) {
             &mut changes,
         )
         .await;
-        let ready = [
-            volumes.wait_until_ready().await.is_ok(),
-            claims.wait_until_ready().await.is_ok(),
-            classes.wait_until_ready().await.is_ok(),
-            nodes.wait_until_ready().await.is_ok(),
-            pods.wait_until_ready().await.is_ok(),
-        ];
-        if ready.contains(&false) {
-            continue;
-        }
+        informers.get::<PersistentVolume>().synced().await;
+        informers.get::<PersistentVolumeClaim>().synced().await;
+        informers.get::<StorageClass>().synced().await;
+        informers.get::<Node>().synced().await;
+        informers.get::<Pod>().synced().await;
         let mut world = snapshot(&volumes, &claims, &classes, &nodes, &pods);
         let live: HashSet<&str> = (world.volumes.values().map(|v| &v.metadata))
             .chain(world.claims.values().map(|c| &c.metadata))
