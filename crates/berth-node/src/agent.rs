@@ -173,9 +173,12 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
     let pods_api: Api<Pod> = Api::all(client.clone());
     let (pods, writer) = reflector::store::<Pod>();
     let selector = format!("spec.nodeName={}", cfg.node_name);
+    // No agent path reads managedFields (the informers strip them too); not caching them
+    // keeps each pod smaller.
     let mut changes = reflector(
         writer,
-        watcher(pods_api, watcher::Config::default().fields(&selector)),
+        watcher(pods_api, watcher::Config::default().fields(&selector))
+            .modify(|p| p.metadata.managed_fields = None),
     )
     .default_backoff()
     .touched_objects()

@@ -21,6 +21,7 @@
 //!   from walking the directory (`fs.DiskUsage`: 512-byte blocks of each inode, hard links
 //!   counted once, other filesystems not entered).
 
+use futures::FutureExt;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::Api;
 use kube::runtime::reflector::Store;
@@ -416,8 +417,10 @@ pub async fn run(client: Client, node_name: String, pods: Store<Pod>) {
     let mut tick = tokio::time::interval(REFRESH);
     loop {
         tick.tick().await;
-        if pods.wait_until_ready().await.is_err() {
-            return;
+        // Polled, not awaited: the agent polls the same store's readiness, and kube's signal
+        // wakes only the task that polled it last.
+        while pods.wait_until_ready().now_or_never().is_none() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         match collect(&client, &pods).await {
             Ok(samples) => {
