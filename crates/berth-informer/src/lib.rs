@@ -32,7 +32,10 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::UnboundedReceiverStream;
+
+mod subscription;
+pub use subscription::Subscription;
+use subscription::Publisher;
 
 /// What an informer can cache: a typed, cluster-wide listable Kubernetes object.
 pub trait Object:
@@ -174,12 +177,16 @@ struct State<K: Object> {
     writer: Writer<K>,
     /// Whether the first list has completed (the cache holds the whole type).
     synced: bool,
-    subscribers: Vec<mpsc::UnboundedSender<Change<K>>>,
+    subscribers: Vec<Publisher<K>>,
 }
 
 impl<K: Object> State<K> {
     fn send(&mut self, change: impl Fn() -> Change<K>) {
-        self.subscribers.retain(|s| s.send(change()).is_ok());
+        if self.subscribers.is_empty() {
+            return;
+        }
+        let key = subscription::key_of(&change());
+        self.subscribers.retain(|s| s.publish(key.clone(), change()));
     }
 }
 
@@ -230,16 +237,20 @@ impl<K: Object> Informer<K> {
     }
 
     /// Every change from now on, preceded by every object already cached.
-    pub fn subscribe(&self) -> UnboundedReceiverStream<Change<K>> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    ///
+    /// A change still unread when the same object changes again is replaced by the newer one
+    /// ([`Subscription`]), so a slow subscriber holds no old versions.
+    pub fn subscribe(&self) -> Subscription<K> {
+        let (publisher, subscription) = subscription::channel();
         let mut state = lock(&self.shared.state);
         if state.synced {
             for obj in self.shared.reader.state() {
-                let _ = tx.send(Change::Applied(obj));
+                let change = Change::Applied(obj);
+                publisher.publish(subscription::key_of(&change), change);
             }
         }
-        state.subscribers.push(tx);
-        UnboundedReceiverStream::new(rx)
+        state.subscribers.push(publisher);
+        subscription
     }
 
     /// The objects of every change (for `Controller::owns_shared_stream` and friends).

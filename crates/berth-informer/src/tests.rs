@@ -22,7 +22,7 @@ fn list(informer: &Informer<Pod>, pods: &[Pod]) {
 }
 
 /// Drains what a subscriber has been sent so far as ("applied"|"deleted", name, rv).
-fn drain(rx: &mut UnboundedReceiverStream<Change<Pod>>) -> Vec<(&'static str, String, String)> {
+fn drain(rx: &mut Subscription<Pod>) -> Vec<(&'static str, String, String)> {
     let mut seen = Vec::new();
     while let Some(Some(change)) = rx.next().now_or_never() {
         let what = if matches!(change, Change::Applied(_)) {
@@ -129,6 +129,75 @@ fn a_dropped_subscriber_is_forgotten() {
     drop(rx);
     informer.apply(watcher::Event::Apply(pod("a", "1")));
     assert!(lock(&informer.shared.state).subscribers.is_empty());
+}
+
+/// Takes what a subscriber has been sent so far, in order, as (what, name, rv).
+fn drain_in_order(rx: &mut Subscription<Pod>) -> Vec<(&'static str, String, String)> {
+    let mut seen = Vec::new();
+    while let Some(Some(change)) = rx.next().now_or_never() {
+        let what = if matches!(change, Change::Applied(_)) {
+            "applied"
+        } else {
+            "deleted"
+        };
+        let o = change.object();
+        seen.push((
+            what,
+            o.metadata.name.clone().unwrap_or_default(),
+            o.metadata.resource_version.clone().unwrap_or_default(),
+        ));
+    }
+    seen
+}
+
+fn with_uid(mut p: Pod, uid: &str) -> Pod {
+    p.metadata.uid = Some(uid.into());
+    p
+}
+
+#[test]
+fn an_unread_change_is_replaced_by_the_next_change_of_the_same_object() {
+    let informer = Informer::<Pod>::detached();
+    list(&informer, &[]);
+    let mut rx = informer.subscribe();
+    for rv in ["1", "2", "3"] {
+        informer.apply(watcher::Event::Apply(with_uid(pod("a", rv), "u-a")));
+    }
+    informer.apply(watcher::Event::Apply(with_uid(pod("b", "4"), "u-b")));
+    informer.apply(watcher::Event::Apply(with_uid(pod("a", "5"), "u-a")));
+    assert_eq!(rx.pending(), 2, "one pending entry per object");
+    assert_eq!(
+        drain_in_order(&mut rx),
+        vec![entry("applied", "a", "5"), entry("applied", "b", "4")],
+        "the latest version, in the order the objects first became pending"
+    );
+    informer.apply(watcher::Event::Apply(with_uid(pod("a", "6"), "u-a")));
+    assert_eq!(drain_in_order(&mut rx), vec![entry("applied", "a", "6")]);
+}
+
+#[test]
+fn a_deletion_survives_a_recreation_under_the_same_name() {
+    let informer = Informer::<Pod>::detached();
+    list(&informer, &[with_uid(pod("a", "1"), "old")]);
+    let mut rx = informer.subscribe();
+    informer.apply(watcher::Event::Apply(with_uid(pod("a", "2"), "old")));
+    informer.apply(watcher::Event::Delete(with_uid(pod("a", "3"), "old")));
+    informer.apply(watcher::Event::Apply(with_uid(pod("a", "4"), "new")));
+    assert_eq!(
+        drain_in_order(&mut rx),
+        vec![entry("deleted", "a", "3"), entry("applied", "a", "4")],
+        "the old object's deletion, then the new object"
+    );
+}
+
+#[test]
+fn a_subscription_ends_when_the_informer_is_gone() {
+    let informer = Informer::<Pod>::detached();
+    list(&informer, &[with_uid(pod("a", "1"), "u-a")]);
+    let mut rx = informer.subscribe();
+    drop(informer);
+    assert!(matches!(rx.next().now_or_never(), Some(Some(Change::Applied(_)))));
+    assert!(matches!(rx.next().now_or_never(), Some(None)), "drained, then the end");
 }
 
 fn owned(name: &str, rv: &str, controller_uid: Option<&str>) -> Pod {
