@@ -34,8 +34,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 mod subscription;
-pub use subscription::Subscription;
 use subscription::Publisher;
+pub use subscription::Subscription;
 
 /// What an informer can cache: a typed, cluster-wide listable Kubernetes object.
 pub trait Object:

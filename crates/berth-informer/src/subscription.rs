@@ -137,8 +137,5 @@ pub(crate) fn channel<K>() -> (Publisher<K>, Subscription<K>) {
         }),
         waker: AtomicWaker::new(),
     });
-    (
-        Publisher { queue: queue.clone() },
-        Subscription { queue },
-    )
+    (Publisher { queue: queue.clone() }, Subscription { queue })
 }

@@ -197,7 +197,10 @@ fn a_subscription_ends_when_the_informer_is_gone() {
     let mut rx = informer.subscribe();
     drop(informer);
     assert!(matches!(rx.next().now_or_never(), Some(Some(Change::Applied(_)))));
-    assert!(matches!(rx.next().now_or_never(), Some(None)), "drained, then the end");
+    assert!(
+        matches!(rx.next().now_or_never(), Some(None)),
+        "drained, then the end"
+    );
 }
 
 fn owned(name: &str, rv: &str, controller_uid: Option<&str>) -> Pod {
