@@ -3,13 +3,13 @@
 //! off (`gracePeriodSeconds: 0`) once their containers are stopped.
 
 use crate::node::{lease_object, node_object, set_kubelet_port};
+use crate::node_pods::NodePods;
 use crate::sim;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, Pod, PodStatus};
 use k8s_openapi::api::node::v1::RuntimeClass;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
-use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -136,8 +136,15 @@ async fn renew_lease(client: &Client, node: &str, node_uid: &str) -> Result<(), 
     Ok(())
 }
 
-/// Runs the agent until the API goes away.
+/// Runs the agent, with its own watch of the pods bound to its node, until the API goes away.
 pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
+    let pods = NodePods::watch(client.clone(), &cfg.node_name);
+    run_with(client, cfg, pods).await
+}
+
+/// Runs the agent on `pods` (the pods bound to its node, e.g. from a [`crate::NodePodsHub`]
+/// shared by the agents of one process) until the API goes away.
+pub async fn run_with(client: Client, cfg: AgentConfig, pods: NodePods) -> Result<(), AgentError> {
     let kubelet_port =
         crate::sim_streams::start_server(stream_backend(&cfg.runtime), cfg.stream_token.clone())
             .await
@@ -170,19 +177,7 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
         cfg.zone.clone(),
         cfg.volume_root.clone(),
     ));
-    let pods_api: Api<Pod> = Api::all(client.clone());
-    let (pods, writer) = reflector::store::<Pod>();
-    let selector = format!("spec.nodeName={}", cfg.node_name);
-    // No agent path reads managedFields (the informers strip them too); not caching them
-    // keeps each pod smaller.
-    let mut changes = reflector(
-        writer,
-        watcher(pods_api, watcher::Config::default().fields(&selector))
-            .modify(|p| p.metadata.managed_fields = None),
-    )
-    .default_backoff()
-    .touched_objects()
-    .boxed();
+    let mut changes = pods.changes();
     tokio::spawn(crate::volume_stats::run(
         client.clone(),
         cfg.node_name.clone(),
@@ -218,7 +213,7 @@ pub async fn run(client: Client, cfg: AgentConfig) -> Result<(), AgentError> {
                 class.and_then(|c| handlers.get(c)).is_some_and(|h| h == "sim")
             });
             // Only a complete view may tear down pods that look gone.
-            if pods.wait_until_ready().now_or_never().is_some() {
+            if pods.is_complete() {
                 workers.sync(&real);
             }
             current = simulated;

@@ -6,9 +6,11 @@
 pub mod agent;
 pub mod host;
 pub mod node;
+pub mod node_pods;
 pub mod provisioner;
 pub mod sim;
 pub mod sim_streams;
 pub mod volume_stats;
 
-pub use agent::{AgentConfig, HostSettings, NodeRuntime, run};
+pub use agent::{AgentConfig, HostSettings, NodeRuntime, run, run_with};
+pub use node_pods::{NodePods, NodePodsHub};

@@ -21,10 +21,9 @@
 //!   from walking the directory (`fs.DiskUsage`: 512-byte blocks of each inode, hard links
 //!   counted once, other filesystems not entered).
 
-use futures::FutureExt;
+use crate::node_pods::NodePods;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim, Pod};
 use kube::api::Api;
-use kube::runtime::reflector::Store;
 use kube::{Client, ResourceExt};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -379,7 +378,7 @@ pub fn measure(path: &Path) -> std::io::Result<VolumeStats> {
     }
 }
 
-async fn collect(client: &Client, pods: &Store<Pod>) -> Result<Samples, kube::Error> {
+async fn collect(client: &Client, pods: &NodePods) -> Result<Samples, kube::Error> {
     // The agent's own cache of the pods bound to the node, as the kubelet reads its pod
     // manager: no LIST of the cluster's pods every period.
     let pods: Vec<Pod> = pods.state().iter().map(|p| (**p).clone()).collect();
@@ -412,14 +411,12 @@ async fn collect(client: &Client, pods: &Store<Pod>) -> Result<Samples, kube::Er
 /// Measures the volumes mounted by the pods in `pods` (the agent's cache of the pods bound
 /// to `node_name`) every [`REFRESH`], for [`render`], until the process ends; also makes the
 /// node streaming servers of the process answer `GET /metrics` with [`render`].
-pub async fn run(client: Client, node_name: String, pods: Store<Pod>) {
+pub async fn run(client: Client, node_name: String, pods: NodePods) {
     berth_stream::set_metrics_source(Arc::new(render));
     let mut tick = tokio::time::interval(REFRESH);
     loop {
         tick.tick().await;
-        // Polled, not awaited: the agent polls the same store's readiness, and kube's signal
-        // wakes only the task that polled it last.
-        while pods.wait_until_ready().now_or_never().is_none() {
+        while !pods.is_complete() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         match collect(&client, &pods).await {

@@ -97,12 +97,14 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         .await
         .context("creating the built-in objects")?;
     let client = kube::Client::new(internal, "default");
+    // One watch and one cache per type for the controllers, the scheduler and the node
+    // agents of this process together.
+    let informers = std::sync::Arc::new(berth_informer::Informers::new(client.clone()));
     if !args.no_controllers {
-        // One watch and one cache per type for the controllers and the scheduler together.
-        let informers = std::sync::Arc::new(berth_informer::Informers::new(client.clone()));
         tokio::spawn(berth_controllers::run_all(informers.clone()));
-        tokio::spawn(berth_scheduler::binder::run(informers));
+        tokio::spawn(berth_scheduler::binder::run(informers.clone()));
     }
+    let node_pods = berth_node::NodePodsHub::start(&informers);
     let node_runtime = node_runtime(&args, &client).await?;
     for i in 0..args.nodes.max(1) {
         let zone = (!args.zones.is_empty()).then(|| args.zones[usize::from(i) % args.zones.len()].clone());
@@ -126,9 +128,10 @@ async fn serve_forever(args: ServerArgs) -> anyhow::Result<()> {
         };
         let runtime = args.runtime;
         let client = client.clone();
+        let pods = node_pods.node(&cfg.node_name);
         tokio::spawn(async move {
             tracing::info!(node = %cfg.node_name, ?runtime, "starting node agent");
-            if let Err(e) = berth_node::run(client, cfg).await {
+            if let Err(e) = berth_node::run_with(client, cfg, pods).await {
                 tracing::error!(error = %e, "node agent stopped");
             }
         });
