@@ -465,7 +465,7 @@ fn render_cached_list(rt: &registry::ResourceType, items: &[Arc<CachedObject>], 
         if i > 0 {
             bytes.push(b',');
         }
-        bytes.extend_from_slice(&obj.json);
+        obj.json.write_to(&mut bytes);
     }
     bytes.extend_from_slice(b"]}");
     let mut resp = (StatusCode::OK, bytes).into_response();

@@ -101,9 +101,10 @@ fn encode(rt: &ResourceType, obj: &Value) -> Result<Bytes, ApiError> {
             }
         }
     }
-    serde_json::to_vec(&copy)
-        .map(Bytes::from)
-        .map_err(ApiError::internal)
+    let mut bytes = serde_json::to_vec(&copy).map_err(ApiError::internal)?;
+    // The store and the watch cache hold this value as long as the object lives.
+    bytes.shrink_to_fit();
+    Ok(Bytes::from(bytes))
 }
 
 impl ObjectLookup for ApiState {

@@ -42,7 +42,7 @@ impl Encoder {
             bytes.extend_from_slice(b"{\"type\":\"");
             bytes.extend_from_slice(kind.as_bytes());
             bytes.extend_from_slice(b"\",\"object\":");
-            bytes.extend_from_slice(&object.json);
+            object.json.write_to(&mut bytes);
             bytes.extend_from_slice(b"}\n");
             return Ok(Bytes::from(bytes));
         }

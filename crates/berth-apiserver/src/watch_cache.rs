@@ -25,12 +25,14 @@ use berth_api::registry::ResourceType;
 use berth_api::selector::{FieldSelector, SelectorAttrs};
 use berth_api::status::ApiError;
 use berth_store::{EventKind, KeyValue, Store, StoreError, WatchEvent};
-use bytes::Bytes;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+mod served_json;
+pub(crate) use served_json::ServedJson;
 
 /// Events a watcher may fall behind by before it is closed (its client re-watches from the
 /// last revision it saw, as after any closed watch). Slots are allocated only when used.
@@ -49,8 +51,9 @@ pub(crate) struct CachedObject {
     pub key: Arc<str>,
     /// The revision it is rendered at (its `metadata.resourceVersion`).
     pub revision: u64,
-    /// The object as served: converted from storage, `resourceVersion` set, JSON.
-    pub json: Bytes,
+    /// The object as served: converted from storage, `resourceVersion` set, JSON (sharing
+    /// the store's value where it can, [`ServedJson`]).
+    pub json: ServedJson,
     /// What selectors read ([`SelectorAttrs`]).
     pub attrs: SelectorAttrs,
 }
@@ -64,14 +67,14 @@ impl CachedObject {
         Ok(Self {
             key: kv.key.clone(),
             revision: kv.mod_revision,
-            json: Bytes::from(json),
+            json: ServedJson::new(&kv.value, json, kv.mod_revision),
             attrs: SelectorAttrs::of(rt, &obj),
         })
     }
 
     /// The whole object, decoded again (for Table, YAML and metadata-only answers).
     pub(crate) fn value(&self) -> Result<Value, ApiError> {
-        serde_json::from_slice(&self.json)
+        serde_json::from_slice(&self.json.to_vec())
             .map_err(|e| ApiError::internal(format!("cached object {} is corrupt: {e}", self.key)))
     }
 

@@ -5,6 +5,7 @@
 use super::*;
 use berth_api::registry::lookup;
 use berth_store::{SqliteStore, SqliteStoreOptions};
+use bytes::Bytes;
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -204,4 +205,19 @@ async fn dropped_subscriptions_unregister() {
     drop(b);
     let w = lock(&hub.watchers);
     assert!(w.untriggered.is_empty() && w.by_trigger.is_empty());
+}
+
+#[tokio::test]
+async fn a_cached_pod_shares_the_stores_value_and_serves_its_resource_version() {
+    let dir = TempDir::new().expect("tempdir");
+    let store = store(&dir);
+    let kv = store
+        .create("/core/pods/default/a", pod("default", "a", "node-1"))
+        .await
+        .expect("create");
+    let cached = CachedObject::build(pods(), &kv).expect("build");
+    assert!(cached.json.shares(&kv.value), "no second copy of the pod");
+    let served = cached.value().expect("decode");
+    assert_eq!(served["metadata"]["resourceVersion"], json!(kv.mod_revision.to_string()));
+    assert_eq!(served["spec"]["nodeName"], json!("node-1"));
 }
