@@ -218,6 +218,9 @@ async fn a_cached_pod_shares_the_stores_value_and_serves_its_resource_version() 
     let cached = CachedObject::build(pods(), &kv).expect("build");
     assert!(cached.json.shares(&kv.value), "no second copy of the pod");
     let served = cached.value().expect("decode");
-    assert_eq!(served["metadata"]["resourceVersion"], json!(kv.mod_revision.to_string()));
+    assert_eq!(
+        served["metadata"]["resourceVersion"],
+        json!(kv.mod_revision.to_string())
+    );
     assert_eq!(served["spec"]["nodeName"], json!("node-1"));
 }

@@ -5,7 +5,7 @@ fn served(stored: &str, revision: u64, out: &str) -> ServedJson {
     let stored = Bytes::copy_from_slice(stored.as_bytes());
     let json = ServedJson::new(&stored, out.as_bytes().to_vec(), revision);
     assert_eq!(
-        String::from_utf8(json.to_vec()).unwrap(),
+        String::from_utf8(json.to_vec()).expect("utf-8"),
         out,
         "serves exactly the served bytes"
     );
@@ -16,7 +16,7 @@ fn served(stored: &str, revision: u64, out: &str) -> ServedJson {
 fn shares(stored: &str, revision: u64, out: &str) -> bool {
     let stored_bytes = Bytes::copy_from_slice(stored.as_bytes());
     let json = ServedJson::new(&stored_bytes, out.as_bytes().to_vec(), revision);
-    assert_eq!(String::from_utf8(json.to_vec()).unwrap(), out);
+    assert_eq!(String::from_utf8(json.to_vec()).expect("utf-8"), out);
     json.shares(&stored_bytes)
 }
 
