@@ -41,7 +41,13 @@ pub struct Recorder {
     client: Client,
     controller: String,
     seen: HashMap<Key, Seen>,
+    /// When `seen` was last cleared of expired entries.
+    pruned: Instant,
 }
+
+/// How often `seen` is cleared of expired entries: a sweep costs one pass over every
+/// recent Event, so it runs at most this often, not at every publish.
+const PRUNE_EVERY: Duration = Duration::from_secs(1);
 
 /// `Normal` or `Warning`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +65,7 @@ impl Recorder {
             client,
             controller: controller.to_string(),
             seen: HashMap::new(),
+            pruned: Instant::now(),
         }
     }
 
@@ -72,8 +79,11 @@ impl Recorder {
         note: &str,
     ) -> Result<(), kube::Error> {
         let now = Instant::now();
-        self.seen
-            .retain(|_, s| now.duration_since(s.last) < SERIES_WINDOW);
+        if now.duration_since(self.pruned) >= PRUNE_EVERY {
+            self.seen
+                .retain(|_, s| now.duration_since(s.last) < SERIES_WINDOW);
+            self.pruned = now;
+        }
         let namespace = regarding.namespace.clone().unwrap_or_else(|| "default".into());
         let key = Key {
             uid: regarding.uid.clone().unwrap_or_default(),
@@ -89,7 +99,11 @@ impl Recorder {
         };
         let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
         let stamp = Timestamp::now();
-        if let Some(seen) = self.seen.get_mut(&key) {
+        if let Some(seen) = self
+            .seen
+            .get_mut(&key)
+            .filter(|s| now.duration_since(s.last) < SERIES_WINDOW)
+        {
             let count = seen.count + 1;
             let patch = json!({"series": EventSeries { count, last_observed_time: MicroTime(stamp) }});
             api.patch(&seen.event, &PatchParams::default(), &Patch::Merge(&patch))

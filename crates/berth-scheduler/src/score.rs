@@ -98,16 +98,16 @@ pub fn total_scores(pod: &Pod, snapshot: &Snapshot<'_>, feasible: &[&NodeInfo<'_
         .map(|n| node_affinity::preferred_score(pod, n))
         .collect();
     let topo = inter_pod_affinity::topology_scores(pod, snapshot);
-    let pod_affinity_raw: Vec<i64> = feasible
-        .iter()
-        .map(|n| inter_pod_affinity::node_score(&topo, n))
-        .collect();
     let taint = default_normalize(&taint_raw, true);
     let affinity = default_normalize(&affinity_raw, false);
     let pod_affinity = if topo.is_empty() {
         vec![0; feasible.len()]
     } else {
-        min_max_normalize(&pod_affinity_raw)
+        let raw: Vec<i64> = feasible
+            .iter()
+            .map(|n| inter_pod_affinity::node_score(&topo, n))
+            .collect();
+        min_max_normalize(&raw)
     };
     let spread = topology_spread::scores(pod, snapshot, feasible);
     let balance_applies = actual.milli_cpu != 0 || actual.memory != 0;

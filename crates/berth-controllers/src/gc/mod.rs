@@ -51,9 +51,16 @@ fn node_of(rt: &ResourceType, o: &DynamicObject) -> Option<Node> {
     })
 }
 
+/// Whether the collector follows objects of type `rt`: every stored type but events, which
+/// Kubernetes' collector ignores too (`garbagecollector.DefaultIgnoredResources`): they are
+/// the most numerous objects, short-lived, and nothing owns them.
+fn collected(rt: &ResourceType) -> bool {
+    !(rt.plural == "events" && (rt.group.is_empty() || rt.group == "events.k8s.io"))
+}
+
 /// Runs the garbage collector.
 pub async fn run(client: Client) {
-    let types: Vec<&'static ResourceType> = stored_types().collect();
+    let types: Vec<&'static ResourceType> = stored_types().filter(|rt| collected(rt)).collect();
     let (tx, mut rx) = mpsc::unbounded_channel();
     for (i, rt) in types.iter().enumerate() {
         let api = api_for(&client, rt, "");
@@ -219,4 +226,20 @@ async fn delete(client: &Client, target: &ObjectRef, propagation: Propagation) -
         .delete(&target.name, &dp)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collected;
+    use berth_api::registry::lookup;
+
+    #[test]
+    fn events_of_either_group_are_ignored_and_everything_else_is_collected() {
+        let rt = |g, v, p| lookup(g, v, p).expect("served");
+        assert!(!collected(rt("", "v1", "events")));
+        assert!(!collected(rt("events.k8s.io", "v1", "events")));
+        assert!(collected(rt("", "v1", "pods")));
+        assert!(collected(rt("apps", "v1", "controllerrevisions")));
+        assert!(collected(rt("", "v1", "persistentvolumeclaims")));
+    }
 }
