@@ -21,22 +21,9 @@ fn list(informer: &Informer<Pod>, pods: &[Pod]) {
     informer.apply(watcher::Event::InitDone);
 }
 
-/// Drains what a subscriber has been sent so far as ("applied"|"deleted", name, rv).
+/// Drains what a subscriber has been sent so far as ("applied"|"deleted", name, rv), sorted.
 fn drain(rx: &mut Subscription<Pod>) -> Vec<(&'static str, String, String)> {
-    let mut seen = Vec::new();
-    while let Some(Some(change)) = rx.next().now_or_never() {
-        let what = if matches!(change, Change::Applied(_)) {
-            "applied"
-        } else {
-            "deleted"
-        };
-        let o = change.object();
-        seen.push((
-            what,
-            o.metadata.name.clone().unwrap_or_default(),
-            o.metadata.resource_version.clone().unwrap_or_default(),
-        ));
-    }
+    let mut seen = drain_in_order(rx);
     seen.sort();
     seen
 }
