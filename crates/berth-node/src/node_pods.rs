@@ -114,8 +114,7 @@ impl NodePods {
 
     fn replace(&self, pods: HashMap<String, Arc<Pod>>) {
         *write(&self.shared.pods) = pods;
-        self.shared.complete.store(true, Ordering::Release);
-        self.bump();
+        self.mark_complete();
     }
 
     fn mark_complete(&self) {

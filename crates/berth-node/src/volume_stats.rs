@@ -125,7 +125,7 @@ pub struct ClaimRef {
 
 /// The claims mounted by the pods given (the pods of one node): `persistentVolumeClaim`
 /// volumes and ephemeral volumes (claim `<pod>-<volume>`) of pods not yet finished, once each.
-pub fn mounted_claims(pods: &[Pod]) -> BTreeSet<ClaimRef> {
+pub fn mounted_claims<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> BTreeSet<ClaimRef> {
     let mut out = BTreeSet::new();
     for pod in pods {
         let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
@@ -381,10 +381,10 @@ pub fn measure(path: &Path) -> std::io::Result<VolumeStats> {
 async fn collect(client: &Client, pods: &NodePods) -> Result<Samples, kube::Error> {
     // The agent's own cache of the pods bound to the node, as the kubelet reads its pod
     // manager: no LIST of the cluster's pods every period.
-    let pods: Vec<Pod> = pods.state().iter().map(|p| (**p).clone()).collect();
+    let pods = pods.state();
     let volumes: Api<PersistentVolume> = Api::all(client.clone());
     let mut samples = Samples::new();
-    for claim in mounted_claims(&pods) {
+    for claim in mounted_claims(pods.iter().map(|p| &**p)) {
         let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &claim.namespace);
         let Some(pvc) = claims.get_opt(&claim.name).await? else {
             continue;

@@ -35,6 +35,13 @@ struct Seen {
     last: Instant,
 }
 
+impl Seen {
+    /// Whether the Event can still grow its series at `now`.
+    fn open(&self, now: Instant) -> bool {
+        now.duration_since(self.last) < SERIES_WINDOW
+    }
+}
+
 /// Records Events for one reporting controller.
 #[derive(Clone)]
 pub struct Recorder {
@@ -80,8 +87,7 @@ impl Recorder {
     ) -> Result<(), kube::Error> {
         let now = Instant::now();
         if now.duration_since(self.pruned) >= PRUNE_EVERY {
-            self.seen
-                .retain(|_, s| now.duration_since(s.last) < SERIES_WINDOW);
+            self.seen.retain(|_, s| s.open(now));
             self.pruned = now;
         }
         let namespace = regarding.namespace.clone().unwrap_or_else(|| "default".into());
@@ -99,11 +105,7 @@ impl Recorder {
         };
         let api: Api<Event> = Api::namespaced(self.client.clone(), &namespace);
         let stamp = Timestamp::now();
-        if let Some(seen) = self
-            .seen
-            .get_mut(&key)
-            .filter(|s| now.duration_since(s.last) < SERIES_WINDOW)
-        {
+        if let Some(seen) = self.seen.get_mut(&key).filter(|s| s.open(now)) {
             let count = seen.count + 1;
             let patch = json!({"series": EventSeries { count, last_observed_time: MicroTime(stamp) }});
             api.patch(&seen.event, &PatchParams::default(), &Patch::Merge(&patch))
@@ -139,5 +141,24 @@ impl Recorder {
             },
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SERIES_WINDOW, Seen};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_series_stays_open_for_the_window_and_closes_after_it() {
+        let last = Instant::now();
+        let seen = Seen {
+            event: "e".into(),
+            count: 1,
+            last,
+        };
+        assert!(seen.open(last));
+        assert!(seen.open(last + SERIES_WINDOW - Duration::from_millis(1)));
+        assert!(!seen.open(last + SERIES_WINDOW));
     }
 }

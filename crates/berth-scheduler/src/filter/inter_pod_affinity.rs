@@ -300,10 +300,6 @@ pub fn topology_scores(pod: &Pod, snapshot: &Snapshot<'_>) -> TopologyCounts {
 
 /// A node's raw score: the sum of the scores of its topology pairs.
 pub fn node_score(scores: &TopologyCounts, node: &NodeInfo<'_>) -> i64 {
-    if scores.is_empty() {
-        // The common case (no pod with affinity terms anywhere): no lookups at all.
-        return 0;
-    }
     node.labels
         .iter()
         .filter_map(|(k, v)| scores.get(&(k.clone(), v.clone())))
