@@ -149,11 +149,38 @@ pub fn release_tree(root: &Path) -> Result<usize, CommandError> {
     if let Ok(dir) = std::fs::read_dir(root.join("images")) {
         images.extend(dir.flatten().map(|e| e.path()));
     }
-    for image in images
-        .iter()
-        .filter(|i| i.extension().is_some_and(|e| e == "img"))
-    {
+    images.retain(|i| i.extension().is_some_and(|e| e == "img"));
+    for image in &images {
         detach_all(image)?;
     }
+    wait_detached(&images, RELEASE_WAIT);
     Ok(under.len())
+}
+
+/// How long [`release_tree`] waits for the kernel to let go of detached loop devices.
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits until no image of `images` is attached to a loop device, for at most `limit`.
+///
+/// A loop device whose filesystem is still mounted somewhere (a lazily unmounted mount that
+/// a just-killed container's namespace still holds) is only marked to clear itself; the
+/// kernel detaches it once the last holder exits. Waiting for that makes a reset finished
+/// when it returns. Gives up with a warning after `limit`: the devices then clear on their
+/// own once their holders are gone.
+fn wait_detached(images: &[PathBuf], limit: std::time::Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let attached: Vec<&PathBuf> = images
+            .iter()
+            .filter(|i| i.exists() && loops_of(i).is_ok_and(|l| !l.is_empty()))
+            .collect();
+        if attached.is_empty() {
+            return;
+        }
+        if std::time::Instant::now() >= deadline {
+            tracing::warn!(images = ?attached, "loop devices are still held; they detach once their last user exits");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
