@@ -6,6 +6,7 @@
 
 use crate::statefulset::{self, Action, BerthExtensions, Observed, Outcome, Plan};
 use berth_api::selector::LabelSelector;
+use berth_informer::memo::IdentityMemo;
 use berth_informer::{Informer, Informers};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
@@ -18,8 +19,8 @@ use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The name Kubernetes' controller records events under.
@@ -57,6 +58,50 @@ struct Context {
     claim_informer: Informer<PersistentVolumeClaim>,
     classes: Store<StorageClass>,
     extensions: BerthExtensions,
+    /// The StatefulSets (the controller's own cache), to drop the memos of deleted ones.
+    sets: Store<StatefulSet>,
+    /// What each set's syncs keep of its pods between syncs, by set UID.
+    memos: Mutex<HashMap<String, SetMemo>>,
+}
+
+/// Derived once per pod version for one set (see [`berth_informer::memo`]).
+#[derive(Default)]
+struct SetMemo {
+    /// The planner's facts.
+    plan: statefulset::PodMemo,
+    /// How the set may claim each pod.
+    claims: IdentityMemo<Pod, PodClaim>,
+}
+
+/// What [`claim_pods`] reads of a pod for its set.
+#[derive(Clone, Copy)]
+struct PodClaim {
+    /// The set is the pod's controller.
+    owned: bool,
+    /// The pod has no controller.
+    orphan: bool,
+    /// The pod is named `<set>-<ordinal>`.
+    member: bool,
+    /// The set's selector matches the pod's labels.
+    selected: bool,
+    terminating: bool,
+}
+
+impl PodClaim {
+    fn of(pod: &Pod, set_name: &str, uid: &str, selector: Option<&LabelSelector>) -> Self {
+        PodClaim {
+            owned: owned_by(&pod.metadata, uid),
+            orphan: !has_controller(&pod.metadata),
+            member: pod
+                .metadata
+                .name
+                .as_deref()
+                .and_then(statefulset::pods::parent_and_ordinal)
+                .is_some_and(|(p, _)| p == set_name),
+            selected: selector_matches(selector, pod.labels()),
+            terminating: pod.metadata.deletion_timestamp.is_some(),
+        }
+    }
 }
 
 /// Runs the StatefulSet controller with Berth's improvements switched as given.
@@ -68,7 +113,13 @@ pub async fn run(informers: Arc<Informers>, extensions: BerthExtensions) {
     let client = informers.client().clone();
     let pods = informers.get::<Pod>();
     let revisions = informers.get::<ControllerRevision>();
+    let controller = Controller::new(
+        Api::<StatefulSet>::all(client.clone()),
+        watcher::Config::default(),
+    );
     let ctx = Arc::new(Context {
+        sets: controller.store(),
+        memos: Mutex::new(HashMap::new()),
         client: client.clone(),
         pod_index: pods.clone(),
         revision_index: revisions.clone(),
@@ -78,7 +129,7 @@ pub async fn run(informers: Arc<Informers>, extensions: BerthExtensions) {
         classes: informers.get::<StorageClass>().store(),
         extensions,
     });
-    Controller::new(Api::<StatefulSet>::all(client), watcher::Config::default())
+    controller
         .owns_shared_stream(pods.objects())
         .owns_shared_stream(revisions.objects())
         .run(reconcile, error_policy, ctx)
@@ -133,7 +184,11 @@ fn controller_ref(set: &StatefulSet) -> OwnerReference {
 }
 
 /// Adopts matching orphans and releases owned pods that stopped matching (items 103–105).
-async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Arc<Pod>>, SyncError> {
+async fn claim_pods(
+    ctx: &Context,
+    set: &StatefulSet,
+    memo: &mut IdentityMemo<Pod, PodClaim>,
+) -> Result<Vec<Arc<Pod>>, SyncError> {
     let ns = set.namespace().unwrap_or_default();
     let uid = set.uid().unwrap_or_default();
     let name = set.name_any();
@@ -147,11 +202,10 @@ async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Arc<Pod>>, S
         ctx.pod_index.controlled_by(&ns, &uid)
     };
     for pod in candidates.into_iter().chain(ctx.pod_index.controlled_by(&ns, "")) {
-        let labels = pod.labels();
-        let member = statefulset::pods::parent_and_ordinal(&pod.name_any()).is_some_and(|(p, _)| p == name);
-        if owned_by(&pod.metadata, &uid) {
-            if selector_matches(selector.as_ref(), labels) {
-                owned.push(pod.clone());
+        let claim = *memo.get_or_derive(&pod, |pod| PodClaim::of(pod, &name, &uid, selector.as_ref()));
+        if claim.owned {
+            if claim.selected {
+                owned.push(pod);
             } else if set.metadata.deletion_timestamp.is_none() {
                 let refs: Vec<serde_json::Value> = vec![json!({"$patch": "delete", "uid": uid})];
                 let patch = json!({"metadata": {"ownerReferences": refs, "uid": pod.uid()}});
@@ -162,11 +216,11 @@ async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Arc<Pod>>, S
                         source,
                     })?;
             }
-        } else if !has_controller(&pod.metadata)
-            && member
-            && selector_matches(selector.as_ref(), labels)
+        } else if claim.orphan
+            && claim.member
+            && claim.selected
             && set.metadata.deletion_timestamp.is_none()
-            && pod.metadata.deletion_timestamp.is_none()
+            && !claim.terminating
         {
             let patch = json!({"metadata": {"ownerReferences": [controller_ref(set)], "uid": pod.uid()}});
             match api
@@ -183,6 +237,7 @@ async fn claim_pods(ctx: &Context, set: &StatefulSet) -> Result<Vec<Arc<Pod>>, S
             }
         }
     }
+    memo.sweep();
     Ok(owned)
 }
 
@@ -230,10 +285,42 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Requeue, 
     ctx.pod_index.synced().await;
     ctx.revision_index.synced().await;
     ctx.claim_informer.synced().await;
+    let uid = set.uid().unwrap_or_default();
+    // The set's memo is taken out for the sync (a set is never synced twice at once) and put
+    // back whatever the outcome.
+    let mut memo = take_memo(&ctx, &uid);
+    let result = sync(&ctx, &set, &mut memo).await;
+    put_memo(&ctx, uid, memo);
+    result
+}
+
+fn take_memo(ctx: &Context, uid: &str) -> SetMemo {
+    let mut memos = ctx
+        .memos
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    memos.remove(uid).unwrap_or_default()
+}
+
+fn put_memo(ctx: &Context, uid: String, memo: SetMemo) {
+    let mut memos = ctx
+        .memos
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    memos.insert(uid, memo);
+    // Deleted sets leave memos behind: drop them once there are more memos than sets.
+    if memos.len() > ctx.sets.state().len() {
+        let live: std::collections::HashSet<String> =
+            ctx.sets.state().iter().filter_map(|s| s.uid()).collect();
+        memos.retain(|uid, _| live.contains(uid));
+    }
+}
+
+async fn sync(ctx: &Context, set: &StatefulSet, memo: &mut SetMemo) -> Result<Requeue, SyncError> {
     let ns = set.namespace().unwrap_or_default();
     let uid = set.uid().unwrap_or_default();
-    let pods = claim_pods(&ctx, &set).await?;
-    if adopt_revisions(&ctx, &set).await? {
+    let pods = claim_pods(ctx, set, &mut memo.claims).await?;
+    if adopt_revisions(ctx, set).await? {
         // Plan once the cache shows the adopted revisions as ours, so none is mistaken for a
         // foreign name collision.
         return Ok(Requeue::requeue(Duration::from_millis(100)));
@@ -265,24 +352,41 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Requeue, 
         })
         .map(|r| (**r).clone())
         .collect();
-    let claims: BTreeMap<String, PersistentVolumeClaim> = ctx
-        .claims
-        .state()
+    // Only claims named `<template>-<set>-…` can be the set's.
+    let set_name = set.name_any();
+    let claim_prefixes: Vec<String> = set
+        .spec
         .iter()
-        .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
-        .map(|c| (c.name_any(), (**c).clone()))
+        .flat_map(|s| s.volume_claim_templates.iter().flatten())
+        .map(|t| format!("{}-{set_name}-", t.metadata.name.as_deref().unwrap_or_default()))
         .collect();
+    let claims: BTreeMap<String, Arc<PersistentVolumeClaim>> = if claim_prefixes.is_empty() {
+        BTreeMap::new()
+    } else {
+        ctx.claims
+            .state()
+            .into_iter()
+            .filter(|c| c.metadata.namespace.as_deref() == Some(ns.as_str()))
+            .filter_map(|c| {
+                let name = c.metadata.name.clone()?;
+                claim_prefixes
+                    .iter()
+                    .any(|p| name.starts_with(p.as_str()))
+                    .then_some((name, c))
+            })
+            .collect()
+    };
     let observed = Observed {
-        set: (*set).clone(),
+        set: set.clone(),
         pods,
         revisions,
         foreign_revisions,
         claims,
         now: k8s_openapi::jiff::Timestamp::now(),
     };
-    let plan = statefulset::plan(&observed, ctx.extensions)?;
+    let plan = statefulset::plan_with(&observed, ctx.extensions, &mut memo.plan)?;
     tracing::debug!(set = %set.name_any(), namespace = %ns, actions = plan.actions().count(), "statefulset sync");
-    let result = execute(&ctx, &set, &plan).await;
+    let result = execute(ctx, set, &plan).await;
     tracing::debug!(set = %set.name_any(), ok = result.is_ok(), "statefulset sync done");
     result
 }

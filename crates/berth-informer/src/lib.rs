@@ -19,6 +19,8 @@
 //!
 //! Everything still goes through the API: an informer is a `watch` like any client's. A
 //! controller run as its own process builds its own [`Informers`] from its client.
+//!
+//! [`memo`] keeps values derived from cached objects while an object is unchanged.
 
 use futures::StreamExt;
 use kube::api::Api;
@@ -33,6 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+pub mod memo;
 mod subscription;
 use subscription::Publisher;
 pub use subscription::Subscription;

@@ -193,6 +193,18 @@ impl Binder {
             .map(|p| pod_key(p))
             .collect();
         self.reported.retain(|k, _| waiting.contains(k));
+        let mut pending: Vec<Arc<Pod>> = all_pods
+            .iter()
+            .filter(|p| waits_for_us(p))
+            .filter(|p| self.assumed.get(p).is_none_or(|a| a.waiting_for_volumes))
+            .cloned()
+            .collect();
+        if pending.is_empty() {
+            // Most changes (a pod turning Ready, a node's heartbeat) leave nothing to place:
+            // no snapshot of every bound pod for them.
+            return false;
+        }
+        pending.sort_by(|a, b| queue_order(a, b));
         let nodes: Vec<Node> = caches.nodes.state().iter().map(|n| (**n).clone()).collect();
         let claims = caches.claims.state();
         let volumes = caches.volumes.state();
@@ -203,13 +215,6 @@ impl Binder {
             .iter()
             .map(|n| (n.name_any(), n.metadata.labels.clone().unwrap_or_default()))
             .collect();
-        let mut pending: Vec<Arc<Pod>> = all_pods
-            .iter()
-            .filter(|p| waits_for_us(p))
-            .filter(|p| self.assumed.get(p).is_none_or(|a| a.waiting_for_volumes))
-            .cloned()
-            .collect();
-        pending.sort_by(|a, b| queue_order(a, b));
         let mut failed = false;
         // Bound pods do not change during a pass (the cache is a snapshot); the pods this pass
         // places are in the assumed cache.
@@ -240,14 +245,19 @@ impl Binder {
             namespace_labels: &namespace_labels,
         };
         let mut snapshot = Snapshot::of(&cluster);
+        // The claims of each namespace, gathered once per pass.
+        let mut claims_by_namespace: BTreeMap<&str, Vec<&PersistentVolumeClaim>> = BTreeMap::new();
+        for c in &claims {
+            claims_by_namespace
+                .entry(c.metadata.namespace.as_deref().unwrap_or_default())
+                .or_default()
+                .push(&**c);
+        }
+        let no_claims = Vec::new();
         for pod in &pending {
-            let ns = pod.namespace().unwrap_or_default();
-            let pod_claims: Vec<&PersistentVolumeClaim> = claims
-                .iter()
-                .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
-                .map(|c| &**c)
-                .collect();
-            let mut topology = compute(pod, &pod_claims, &pvs, &scs);
+            let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
+            let pod_claims: &[&PersistentVolumeClaim] = claims_by_namespace.get(ns).unwrap_or(&no_claims);
+            let mut topology = compute(pod, pod_claims, &pvs, &scs);
             if self.options.tolerate_unbound_immediate_claims {
                 topology = topology.ignoring_unbound_immediate();
             }
@@ -257,13 +267,13 @@ impl Binder {
             let decision = if was_assumed && snapshot.counts(pod) {
                 let mut without = snapshot.clone();
                 without.remove(pod);
-                decide(pod, &without, &topology, &pod_claims)
+                decide(pod, &without, &topology, pod_claims)
             } else {
-                decide(pod, &snapshot, &topology, &pod_claims)
+                decide(pod, &snapshot, &topology, pod_claims)
             };
             let result = match decision {
                 Ok(node) => {
-                    let placed = self.place(pod, &node, &topology, &pod_claims, now).await;
+                    let placed = self.place(pod, &node, &topology, pod_claims, now).await;
                     if placed.is_ok() && !was_assumed {
                         snapshot.add(&node, pod);
                     }

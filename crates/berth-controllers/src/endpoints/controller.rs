@@ -117,12 +117,16 @@ impl Caches {
     }
 }
 
-/// Keys of every cached service in a namespace (a pod may have joined or left any of them).
+/// Keys of every cached service in a namespace whose endpoints the controllers manage (a pod
+/// may have joined or left any of them). Pods never change what a service without a selector
+/// (or an `ExternalName` one) gets: the controllers leave its endpoints alone, as Kubernetes'
+/// do.
 fn services_in(services: &Store<Service>, namespace: &str) -> Vec<Key> {
     services
         .state()
         .iter()
         .filter(|s| s.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|s| super::pods::managed_selector(s).is_some())
         .map(|s| key_of(&**s))
         .collect()
 }

@@ -68,7 +68,7 @@ pub mod spec;
 pub mod status;
 pub mod types;
 
-pub use plan::plan;
+pub use plan::{PodMemo, plan, plan_with};
 pub use spec::SetView;
 pub use types::{
     Action, Batch, BerthExtensions, DeleteReason, Event, EventType, Observed, Outcome, Plan, PlanError, Task,

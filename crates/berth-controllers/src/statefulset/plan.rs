@@ -2,9 +2,8 @@
 //! 4–15) turned into a [`Plan`], stopping exactly where Kubernetes stops a sync.
 
 use super::pods::{
-    claims_for, identity_matches, is_available, is_finished, is_pending, is_running_and_ready,
-    is_terminating, is_unavailable, new_pod, ordinal, parent_and_ordinal, pod_revision, storage_matches,
-    update_identity, update_storage,
+    PodFacts, PodState, claim_name, claim_names, claims_for, new_pod, ordinal, update_identity,
+    update_storage,
 };
 use super::retention::{self, Owner};
 use super::spec::{SetView, Strategy};
@@ -12,7 +11,6 @@ use super::types::{Action, Batch, BerthExtensions, DeleteReason, Observed, Plan,
 use super::{events, revision, status};
 use berth_api::validation::quantity;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, PodTemplateSpec};
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// Kubernetes' `MaxBatchSize` for slow-start batches.
@@ -22,8 +20,51 @@ pub const MAX_BATCH_SIZE: usize = 500;
 struct Slot<'p> {
     ordinal: i64,
     /// The observed pod, or the one to create.
-    pod: Cow<'p, Pod>,
+    pod: &'p Pod,
     observed: bool,
+    /// The pod's state at this sync.
+    state: PodState,
+    /// `identityMatches` and `storageMatches` (for an observed pod).
+    identity_ok: bool,
+    storage_ok: bool,
+}
+
+/// One observed pod of the set: its ordinal and what the sync reads of it.
+#[derive(Clone, Copy)]
+struct Member<'p> {
+    pod: &'p Pod,
+    ordinal: i64,
+    state: PodState,
+    identity_ok: bool,
+    storage_ok: bool,
+}
+
+/// [`PodFacts`] of one set's pods, kept between syncs (see [`berth_informer::memo`]): a sync then
+/// derives them only for the pods that changed since the last one. Plans do not depend on
+/// it: [`plan`] is [`plan_with`] on an empty memo.
+#[derive(Default)]
+pub struct PodMemo {
+    /// What the facts depend on besides the pod: the set's name, namespace and claim
+    /// template names (all immutable; the memo starts over if they differ).
+    set_key: Vec<String>,
+    facts: berth_informer::memo::IdentityMemo<Pod, PodFacts>,
+}
+
+impl PodMemo {
+    fn begin(&mut self, set: &SetView) {
+        let key: Vec<String> = [set.name.clone(), set.namespace.clone()]
+            .into_iter()
+            .chain(
+                set.claim_templates
+                    .iter()
+                    .map(|t| t.metadata.name.clone().unwrap_or_default()),
+            )
+            .collect();
+        if key != self.set_key {
+            self.facts.clear();
+            self.set_key = key;
+        }
+    }
 }
 
 struct Planner<'a> {
@@ -39,7 +80,14 @@ struct Planner<'a> {
 
 /// Plans one sync of `observed` (see the module docs of [`super`] for how the shell runs it).
 pub fn plan(observed: &Observed, ext: BerthExtensions) -> Result<Plan, PlanError> {
+    plan_with(observed, ext, &mut PodMemo::default())
+}
+
+/// [`plan`], reading each pod's [`PodFacts`] from `memo` (and keeping them there for the next
+/// sync of the same set).
+pub fn plan_with(observed: &Observed, ext: BerthExtensions, memo: &mut PodMemo) -> Result<Plan, PlanError> {
     let set = SetView::new(&observed.set);
+    memo.begin(&set);
     let old = observed.set.status.as_ref();
     let mut sorted = observed.revisions.clone();
     revision::sort(&mut sorted);
@@ -83,27 +131,28 @@ pub fn plan(observed: &Observed, ext: BerthExtensions) -> Result<Plan, PlanError
         p.plan.revisions.push(Action::UpdateRevision { name, revision });
     }
 
-    let members: Vec<&Pod> = observed
+    let (mrs, now) = (p.set.min_ready_seconds, observed.now);
+    let members: Vec<Member> = observed
         .pods
         .iter()
-        .map(|pod| &**pod)
-        .filter(|pod| {
-            pod.metadata
-                .name
-                .as_deref()
-                .and_then(parent_and_ordinal)
-                .is_some_and(|(parent, _)| parent == p.set.name)
+        .filter_map(|pod| {
+            let facts = memo.facts.get_or_derive(pod, |pod| PodFacts::of(&p.set, pod));
+            Some(Member {
+                pod,
+                ordinal: facts.ordinal?,
+                state: facts.state(mrs, now, &p.current, &p.update),
+                identity_ok: facts.identity_ok,
+                storage_ok: facts.storage_ok,
+            })
         })
         .collect();
+    memo.facts.sweep();
     p.run(&members, &current_template, &update_template)?;
 
-    let mut counts = status::count(
-        members.iter().copied(),
-        p.set.min_ready_seconds,
-        observed.now,
-        &p.current,
-        &p.update,
-    );
+    let mut counts = status::Counts::default();
+    for m in &members {
+        counts.add(&m.state);
+    }
     counts.current = (counts.current - p.deleted_for_update).max(0);
     let new_status = status::build(&p.set, old, counts, &p.current, &p.update, chosen.collision_count);
     p.plan.requeue_after = status::requeue(&p.set, &new_status);
@@ -111,7 +160,8 @@ pub fn plan(observed: &Observed, ext: BerthExtensions) -> Result<Plan, PlanError
         p.plan.status = Some(new_status);
     }
     let live = [p.current.as_str(), p.update.as_str()];
-    p.plan.history = revision::truncate(&sorted, p.set.history_limit, &live, &members)
+    let member_pods: Vec<&Pod> = members.iter().map(|m| m.pod).collect();
+    p.plan.history = revision::truncate(&sorted, p.set.history_limit, &live, &member_pods)
         .into_iter()
         .map(Action::DeleteRevision)
         .collect();
@@ -137,53 +187,68 @@ pub fn slow_start(tasks: Vec<Task>) -> Vec<Batch> {
 impl<'a> Planner<'a> {
     fn run(
         &mut self,
-        members: &[&Pod],
+        members: &[Member],
         current_t: &PodTemplateSpec,
         update_t: &PodTemplateSpec,
     ) -> Result<(), PlanError> {
         let set = &self.set;
+        let (mrs, now) = (set.min_ready_seconds, self.obs.now);
         // Step 6: in-range slots (missing ones built at the right revision) and condemned pods.
-        let mut slots: Vec<Slot> = (set.start..set.start + set.replicas)
-            .map(|o| Slot {
-                ordinal: o,
-                pod: Cow::Owned(Pod::default()),
-                observed: false,
+        // Pods are large: slots point at them (observed ones, or the missing ones built here)
+        // rather than moving copies around.
+        let mut observed_at: Vec<Option<&Member>> =
+            (set.start..set.start + set.replicas).map(|_| None).collect();
+        let mut condemned: Vec<&Member> = Vec::new();
+        for m in members {
+            if set.in_range(m.ordinal) {
+                observed_at[usize::try_from(m.ordinal - set.start).unwrap_or(0)] = Some(m);
+            } else {
+                condemned.push(m);
+            }
+        }
+        let missing: Vec<Pod> = observed_at
+            .iter()
+            .zip(set.start..)
+            .filter(|(m, _)| m.is_none())
+            .map(|(_, o)| {
+                let below_partition = matches!(set.strategy, Strategy::RollingUpdate { partition, .. } if o < set.start + partition);
+                if below_partition {
+                    new_pod(set, current_t, &self.current, o)
+                } else {
+                    new_pod(set, update_t, &self.update, o)
+                }
             })
             .collect();
-        let mut filled = vec![false; slots.len()];
-        let mut condemned: Vec<&Pod> = Vec::new();
-        for pod in members {
-            let Some(o) = ordinal(pod) else { continue };
-            if set.in_range(o) {
-                let i = usize::try_from(o - set.start).unwrap_or(0);
-                slots[i] = Slot {
+        let mut missing = missing.iter();
+        let slots: Vec<Slot> = observed_at
+            .iter()
+            .zip(set.start..)
+            .filter_map(|(m, o)| match m {
+                Some(m) => Some(Slot {
                     ordinal: o,
-                    pod: Cow::Borrowed(*pod),
+                    pod: m.pod,
                     observed: true,
-                };
-                filled[i] = true;
-            } else {
-                condemned.push(pod);
-            }
-        }
-        for (slot, filled) in slots.iter_mut().zip(filled) {
-            if !filled {
-                let below_partition = matches!(set.strategy, Strategy::RollingUpdate { partition, .. } if slot.ordinal < set.start + partition);
-                slot.pod = Cow::Owned(if below_partition {
-                    new_pod(set, current_t, &self.current, slot.ordinal)
-                } else {
-                    new_pod(set, update_t, &self.update, slot.ordinal)
-                });
-            }
-        }
-        condemned.sort_by_key(|p| std::cmp::Reverse(ordinal(p)));
-        let (mrs, now) = (set.min_ready_seconds, self.obs.now);
+                    state: m.state,
+                    identity_ok: m.identity_ok,
+                    storage_ok: m.storage_ok,
+                }),
+                None => missing.next().map(|pod| Slot {
+                    ordinal: o,
+                    pod,
+                    observed: false,
+                    state: PodState::of(pod, mrs, now, &self.current, &self.update),
+                    identity_ok: true,
+                    storage_ok: true,
+                }),
+            })
+            .collect();
+        condemned.sort_by_key(|m| std::cmp::Reverse(m.ordinal));
         let first_unhealthy: Option<String> = slots
             .iter()
-            .map(|s| &*s.pod)
-            .chain(condemned.iter().rev().copied())
-            .find(|p| is_unavailable(p, mrs, now))
-            .and_then(|p| p.metadata.name.clone());
+            .map(|s| (s.pod, s.state))
+            .chain(condemned.iter().rev().map(|m| (m.pod, m.state)))
+            .find(|(_, state)| state.unavailable())
+            .and_then(|(p, _)| p.metadata.name.clone());
 
         // Step 7: a set being deleted only gets its status recomputed (item 51).
         if set.deleting {
@@ -210,7 +275,7 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|pod| {
                 let mut t = Vec::new();
-                self.fix_claims(pod, false, false, &mut t);
+                self.fix_claims(pod.pod, false, false, &mut t);
                 t
             })
             .collect();
@@ -279,18 +344,19 @@ impl<'a> Planner<'a> {
     /// `processReplica`: returns whether a monotonic sync stops here, and the actions.
     fn process_replica(&mut self, slot: &Slot) -> (bool, Task) {
         let mut task = Vec::new();
-        let pod = &slot.pod;
+        let pod = slot.pod;
+        let state = slot.state;
         let monotonic = self.set.monotonic;
-        if slot.observed && is_finished(pod) {
-            if !is_terminating(pod) {
+        if slot.observed && state.finished {
+            if !state.terminating {
                 task.push(self.delete(pod, DeleteReason::Finished));
             }
             return (true, task);
         }
         if !slot.observed {
             let me = Owner::pod(pod);
-            let stale = claims_for(&self.set, slot.ordinal).iter().any(|(_, c)| {
-                self.existing(c)
+            let stale = claim_names(&self.set, slot.ordinal).any(|name| {
+                self.existing_named(&name)
                     .is_some_and(|e| retention::claim_is_stale(e, self.set.retention, me))
             });
             if stale {
@@ -299,24 +365,23 @@ impl<'a> Planner<'a> {
             if self.create_claims(pod, slot.ordinal, Some("create"), &mut task) {
                 return (true, task);
             }
-            task.push(Action::CreatePod(pod.as_ref().clone()));
+            task.push(Action::CreatePod(pod.clone()));
             self.fix_claims(pod, true, true, &mut task);
             self.expand_claims(pod, slot.ordinal, &mut task);
             return (monotonic, task);
         }
-        if is_pending(pod) {
+        if state.pending {
             if self.create_claims(pod, slot.ordinal, None, &mut task) {
                 return (true, task);
             }
             self.fix_claims(pod, true, true, &mut task);
         }
-        if monotonic && is_terminating(pod) {
+        if monotonic && state.terminating {
             return (true, task);
         }
-        let available =
-            is_running_and_ready(pod) && is_available(pod, self.set.min_ready_seconds, self.obs.now);
+        let available = state.running_and_ready && state.available;
         if monotonic && !available {
-            if self.stuck_rollout(pod, slot.ordinal) {
+            if self.stuck_rollout(slot) {
                 task.push(self.delete(pod, DeleteReason::StuckRollout));
             }
             return (true, task);
@@ -324,15 +389,11 @@ impl<'a> Planner<'a> {
         // Enforce identity, storage and retention (item 35).
         // The pod is copied only when it needs fixing: most syncs find every replica intact.
         let mut fixed: Option<Pod> = None;
-        if !identity_matches(&self.set, pod) {
-            update_identity(
-                &self.set,
-                fixed.get_or_insert_with(|| pod.as_ref().clone()),
-                slot.ordinal,
-            );
+        if !slot.identity_ok {
+            update_identity(&self.set, fixed.get_or_insert_with(|| pod.clone()), slot.ordinal);
         }
-        if !storage_matches(&self.set, pod) {
-            let fixed = fixed.get_or_insert_with(|| pod.as_ref().clone());
+        if !slot.storage_ok {
+            let fixed = fixed.get_or_insert_with(|| pod.clone());
             update_storage(&self.set, fixed, slot.ordinal);
             if self.create_claims(fixed, slot.ordinal, Some("update"), &mut task) {
                 return (true, task);
@@ -347,25 +408,25 @@ impl<'a> Planner<'a> {
     }
 
     /// Berth's stuck-rollout recovery (see [`BerthExtensions::stuck_rollout_recovery`]).
-    fn stuck_rollout(&self, pod: &Pod, ordinal: i64) -> bool {
+    fn stuck_rollout(&self, slot: &Slot) -> bool {
         let Strategy::RollingUpdate { partition, .. } = self.set.strategy else {
             return false;
         };
         self.ext.stuck_rollout_recovery
             && self.set.monotonic
-            && !is_terminating(pod)
-            && pod_revision(pod) != self.update
-            && ordinal >= self.set.start + partition
+            && !slot.state.terminating
+            && !slot.state.at_update
+            && slot.ordinal >= self.set.start + partition
     }
 
     /// `processCondemned`.
-    fn process_condemned(&mut self, pod: &Pod, first_unhealthy: Option<&str>) -> (bool, Task) {
+    fn process_condemned(&mut self, member: &Member, first_unhealthy: Option<&str>) -> (bool, Task) {
+        let (pod, state) = (member.pod, member.state);
         let monotonic = self.set.monotonic;
-        if is_terminating(pod) {
+        if state.terminating {
             return (monotonic, vec![]);
         }
-        let healthy =
-            is_running_and_ready(pod) && is_available(pod, self.set.min_ready_seconds, self.obs.now);
+        let healthy = state.running_and_ready && state.available;
         if monotonic && !healthy && pod.metadata.name.as_deref() != first_unhealthy {
             return (true, vec![]);
         }
@@ -376,7 +437,7 @@ impl<'a> Planner<'a> {
     fn rolling_update_step(&mut self, slots: &[Slot], min_index: usize) {
         for slot in slots.iter().skip(min_index).rev() {
             let pod = &slot.pod;
-            if pod_revision(pod) != self.update && !is_terminating(pod) {
+            if !slot.state.at_update && !slot.state.terminating {
                 let name = pod.metadata.name.clone().unwrap_or_default();
                 if !self.deleted.contains(&name) {
                     let a = self.delete(pod, DeleteReason::Update);
@@ -385,7 +446,7 @@ impl<'a> Planner<'a> {
                 self.deleted_for_update += 1;
                 return;
             }
-            if is_unavailable(pod, self.set.min_ready_seconds, self.obs.now) {
+            if slot.state.unavailable() {
                 return;
             }
         }
@@ -394,16 +455,10 @@ impl<'a> Planner<'a> {
     /// The maxUnavailable algorithm (item 70). In Parallel mode, unavailable pods still at an old
     /// revision are not counted against the budget (item 71, the direction of PR #137666).
     fn max_unavailable_step(&mut self, slots: &[Slot], min_index: usize, max: i64) {
-        let (mrs, now) = (self.set.min_ready_seconds, self.obs.now);
         let unavailable = slots
             .iter()
-            .filter(|s| is_unavailable(&s.pod, mrs, now))
-            .filter(|s| {
-                self.set.monotonic
-                    || !s.observed
-                    || is_terminating(&s.pod)
-                    || pod_revision(&s.pod) == self.update
-            })
+            .filter(|s| s.state.unavailable())
+            .filter(|s| self.set.monotonic || !s.observed || s.state.terminating || s.state.at_update)
             .count();
         let unavailable = i64::try_from(unavailable).unwrap_or(i64::MAX);
         if unavailable > max {
@@ -416,7 +471,7 @@ impl<'a> Planner<'a> {
                 break;
             }
             let pod = &slot.pod;
-            if pod_revision(pod) != self.update && !is_terminating(pod) {
+            if !slot.state.at_update && !slot.state.terminating {
                 let name = pod.metadata.name.clone().unwrap_or_default();
                 if !self.deleted.contains(&name) {
                     task.push(self.delete(pod, DeleteReason::Update));
@@ -429,8 +484,12 @@ impl<'a> Planner<'a> {
     }
 
     fn existing(&self, claim: &PersistentVolumeClaim) -> Option<&'a PersistentVolumeClaim> {
+        self.existing_named(claim.metadata.name.as_deref().unwrap_or_default())
+    }
+
+    fn existing_named(&self, name: &str) -> Option<&'a PersistentVolumeClaim> {
         let obs: &'a Observed = self.obs;
-        obs.claims.get(claim.metadata.name.as_deref().unwrap_or_default())
+        obs.claims.get(name).map(|c| &**c)
     }
 
     /// `createPersistentVolumeClaims`: create the missing claims; a claim being deleted is an
@@ -474,11 +533,13 @@ impl<'a> Planner<'a> {
     /// `ClaimsMatchRetentionPolicy` + `UpdatePodClaimForRetentionPolicy` over the pod's existing
     /// claims. With `always` false nothing happens unless some claim is out of date.
     fn fix_claims(&mut self, pod: &Pod, in_range: bool, always: bool, task: &mut Task) {
+        if self.set.claim_templates.is_empty() {
+            return;
+        }
         let (policy, set_owner, pod_owner) = (self.set.retention, Owner::set(&self.set), Owner::pod(pod));
         let Some(ord) = ordinal(pod) else { return };
-        let existing: Vec<&PersistentVolumeClaim> = claims_for(&self.set, ord)
-            .iter()
-            .filter_map(|(_, c)| self.existing(c))
+        let existing: Vec<&PersistentVolumeClaim> = claim_names(&self.set, ord)
+            .filter_map(|name| self.existing_named(&name))
             .collect();
         let stale =
             |c: &PersistentVolumeClaim| !retention::is_up_to_date(c, policy, set_owner, pod_owner, in_range);
@@ -504,7 +565,7 @@ impl<'a> Planner<'a> {
 
     /// Berth's claim template growth (see [`BerthExtensions::claim_template_growth`]).
     fn expand_claims(&self, pod: &Pod, ordinal: i64, task: &mut Task) {
-        if !self.ext.claim_template_growth {
+        if !self.ext.claim_template_growth || self.set.claim_templates.is_empty() {
             return;
         }
         let storage = |c: &PersistentVolumeClaim| {
@@ -518,20 +579,24 @@ impl<'a> Planner<'a> {
                 .map(|q| q.0.clone())
         };
         let pod_name = pod.metadata.name.clone().unwrap_or_default();
-        for (_, want) in claims_for(&self.set, ordinal) {
+        for template in &self.set.claim_templates {
+            let name = claim_name(
+                template.metadata.name.as_deref().unwrap_or_default(),
+                &self.set.name,
+                ordinal,
+            );
             let Some(have) = self
-                .existing(&want)
+                .existing_named(&name)
                 .filter(|c| c.metadata.deletion_timestamp.is_none())
             else {
                 continue;
             };
-            let (Some(w), Some(h)) = (storage(&want), storage(have)) else {
+            let (Some(w), Some(h)) = (storage(template), storage(have)) else {
                 continue;
             };
             if let (Some(wq), Some(hq)) = (quantity::parse(&w), quantity::parse(&h))
                 && wq > hq
             {
-                let name = want.metadata.name.clone().unwrap_or_default();
                 task.push(Action::ExpandClaim {
                     name,
                     pod: pod_name.clone(),

@@ -124,6 +124,121 @@ pub fn is_unavailable(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bool
     !is_healthy(pod) || !is_available(pod, min_ready_seconds, now)
 }
 
+/// What one sync reads of a pod's state, derived once per pod and sync instead of at every
+/// step that asks (the planner visits every replica at each sync).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodState {
+    /// [`is_created`].
+    pub created: bool,
+    /// [`is_pending`].
+    pub pending: bool,
+    /// [`is_finished`].
+    pub finished: bool,
+    /// [`is_terminating`].
+    pub terminating: bool,
+    /// [`is_running_and_ready`].
+    pub running_and_ready: bool,
+    /// [`is_available`] (ready for `minReadySeconds`).
+    pub available: bool,
+    /// The pod's revision label is the sync's current revision.
+    pub at_current: bool,
+    /// The pod's revision label is the sync's update revision.
+    pub at_update: bool,
+}
+
+impl PodState {
+    /// The state of `pod` at `now`, against the sync's `current` and `update` revisions.
+    pub fn of(pod: &Pod, min_ready_seconds: i32, now: Timestamp, current: &str, update: &str) -> Self {
+        let phase = phase(pod);
+        let revision = pod_revision(pod);
+        let ready = ready_condition(pod).filter(|c| c.status == "True");
+        PodState {
+            created: !phase.is_empty(),
+            pending: phase == "Pending",
+            finished: matches!(phase, "Failed" | "Succeeded"),
+            terminating: is_terminating(pod),
+            running_and_ready: phase == "Running" && ready.is_some(),
+            available: is_available(pod, min_ready_seconds, now),
+            at_current: revision == current,
+            at_update: revision == update,
+        }
+    }
+
+    /// [`is_healthy`].
+    pub fn healthy(&self) -> bool {
+        self.running_and_ready && !self.terminating
+    }
+
+    /// [`is_unavailable`].
+    pub fn unavailable(&self) -> bool {
+        !self.healthy() || !self.available
+    }
+}
+
+/// What the planner reads of one pod object that does not depend on the sync: derived once
+/// per pod version (see [`super::plan::PodMemo`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodFacts {
+    /// The ordinal when the pod is named `<set>-<ordinal>` (a member of the set).
+    pub ordinal: Option<i64>,
+    /// [`identity_matches`].
+    pub identity_ok: bool,
+    /// [`storage_matches`].
+    pub storage_ok: bool,
+    phase: String,
+    /// `Some` when `Ready=True`, with its `lastTransitionTime`.
+    ready_since: Option<Option<Timestamp>>,
+    terminating: bool,
+    revision: String,
+}
+
+impl PodFacts {
+    /// The facts of `pod` as a member of `set`.
+    pub fn of(set: &SetView, pod: &Pod) -> Self {
+        let ordinal = pod
+            .metadata
+            .name
+            .as_deref()
+            .and_then(parent_and_ordinal)
+            .filter(|(parent, _)| *parent == set.name)
+            .map(|(_, o)| o);
+        PodFacts {
+            ordinal,
+            identity_ok: ordinal.is_some() && identity_matches(set, pod),
+            storage_ok: ordinal.is_some() && storage_matches(set, pod),
+            phase: phase(pod).to_string(),
+            ready_since: ready_condition(pod)
+                .filter(|c| c.status == "True")
+                .map(|c| c.last_transition_time.as_ref().map(|t| t.0)),
+            terminating: is_terminating(pod),
+            revision: pod_revision(pod).to_string(),
+        }
+    }
+
+    /// The pod's state at `now` against the sync's revisions (what [`PodState::of`] gives).
+    pub fn state(&self, min_ready_seconds: i32, now: Timestamp, current: &str, update: &str) -> PodState {
+        let phase = self.phase.as_str();
+        let available = match self.ready_since {
+            None => false,
+            Some(_) if min_ready_seconds <= 0 => true,
+            Some(None) => false,
+            Some(Some(t)) => t
+                .checked_add(SignedDuration::from_secs(i64::from(min_ready_seconds)))
+                .is_ok_and(|until| until < now),
+        };
+        PodState {
+            created: !phase.is_empty(),
+            pending: phase == "Pending",
+            finished: matches!(phase, "Failed" | "Succeeded"),
+            terminating: self.terminating,
+            running_and_ready: phase == "Running" && self.ready_since.is_some(),
+            available,
+            at_current: self.revision == current,
+            at_update: self.revision == update,
+        }
+    }
+}
+
 /// The claims a pod at `ordinal` uses, one per template, in template order (item 38): the
 /// template copied with the claim name, the set's namespace, template labels merged with the
 /// selector's matchLabels (selector keys win) and no status.
@@ -190,6 +305,34 @@ pub fn update_identity(set: &SetView, pod: &mut Pod, ordinal: i64) {
     labels.insert(POD_INDEX_LABEL.into(), ordinal.to_string());
 }
 
+/// Whether `digits` is how `format!` writes the ordinal `ord`: no sign, no leading zeros.
+fn is_ordinal_text(digits: &str, ord: i64) -> bool {
+    (digits == "0" || !digits.starts_with('0'))
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<i64>() == Ok(ord)
+}
+
+/// Whether `name` is [`pod_name`]`(set, ord)`, without building it.
+fn is_pod_name(name: &str, set: &str, ord: i64) -> bool {
+    name.strip_prefix(set)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|digits| is_ordinal_text(digits, ord))
+}
+
+/// Whether `name` is [`claim_name`]`(template, set, ord)`, without building it.
+pub fn is_claim_name(name: &str, template: &str, set: &str, ord: i64) -> bool {
+    name.strip_prefix(template)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| is_pod_name(rest, set, ord))
+}
+
+/// The names of the claims a pod at `ordinal` uses, in template order (see [`claims_for`]).
+pub fn claim_names(set: &SetView, ordinal: i64) -> impl Iterator<Item = String> + '_ {
+    set.claim_templates
+        .iter()
+        .map(move |t| claim_name(t.metadata.name.as_deref().unwrap_or_default(), &set.name, ordinal))
+}
+
 /// `identityMatches` (item 35): name, namespace and the pod-name label.
 pub fn identity_matches(set: &SetView, pod: &Pod) -> bool {
     let Some(name) = pod.metadata.name.as_deref() else {
@@ -199,7 +342,7 @@ pub fn identity_matches(set: &SetView, pod: &Pod) -> bool {
         return false;
     };
     parent == set.name
-        && name == pod_name(&set.name, ord)
+        && is_pod_name(name, &set.name, ord)
         && pod.metadata.namespace.as_deref().unwrap_or_default() == set.namespace
         && pod
             .metadata
@@ -220,7 +363,7 @@ pub fn storage_matches(set: &SetView, pod: &Pod) -> bool {
             v.name == tname
                 && v.persistent_volume_claim
                     .as_ref()
-                    .is_some_and(|p| p.claim_name == claim_name(tname, &set.name, ord))
+                    .is_some_and(|p| is_claim_name(&p.claim_name, tname, &set.name, ord))
         })
     })
 }

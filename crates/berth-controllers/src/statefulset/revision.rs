@@ -329,6 +329,10 @@ pub fn choose(
 /// `truncateHistory` (item 60): names of revisions to delete, oldest first, so that at most
 /// `limit` non-live revisions remain. Live: current, update, and any pod's revision label.
 pub fn truncate(sorted: &[ControllerRevision], limit: i64, live: &[&str], pods: &[&Pod]) -> Vec<String> {
+    // The history is a part of `sorted`: within the limit, no pod needs looking at.
+    if limit < 0 || i64::try_from(sorted.len()).unwrap_or(i64::MAX) <= limit {
+        return vec![];
+    }
     let mut live: BTreeSet<&str> = live.iter().copied().collect();
     live.extend(pods.iter().map(|p| super::pods::pod_revision(p)));
     let history: Vec<&str> = sorted

@@ -2,7 +2,7 @@
 //! (`completeRollingUpdate`), whether a write is needed (`inconsistentStatus`), and the
 //! minReadySeconds requeue.
 
-use super::pods::{is_available, is_created, is_running_and_ready, is_terminating, pod_revision};
+use super::pods::PodState;
 use super::spec::SetView;
 use k8s_openapi::api::apps::v1::StatefulSetStatus;
 use k8s_openapi::api::core::v1::Pod;
@@ -34,26 +34,32 @@ pub fn count<'a>(
 ) -> Counts {
     let mut c = Counts::default();
     for pod in pods {
-        if is_created(pod) {
-            c.replicas += 1;
+        c.add(&PodState::of(pod, min_ready_seconds, now, current, update));
+    }
+    c
+}
+
+impl Counts {
+    /// Counts one pod of `computeReplicaStatus`.
+    pub fn add(&mut self, pod: &PodState) {
+        if pod.created {
+            self.replicas += 1;
         }
-        if is_running_and_ready(pod) {
-            c.ready += 1;
-            if is_available(pod, min_ready_seconds, now) {
-                c.available += 1;
+        if pod.running_and_ready {
+            self.ready += 1;
+            if pod.available {
+                self.available += 1;
             }
         }
-        if is_created(pod) && !is_terminating(pod) {
-            let rev = pod_revision(pod);
-            if rev == current {
-                c.current += 1;
+        if pod.created && !pod.terminating {
+            if pod.at_current {
+                self.current += 1;
             }
-            if rev == update {
-                c.updated += 1;
+            if pod.at_update {
+                self.updated += 1;
             }
         }
     }
-    c
 }
 
 /// Builds the new status, applies rollout completion (item 81; also for OnDelete, as upstream

@@ -24,7 +24,7 @@ pub struct Observed {
     pub foreign_revisions: Vec<ControllerRevision>,
     /// The PersistentVolumeClaims of the set's namespace, by name (at least those named like
     /// `<template>-<set>-<ordinal>`).
-    pub claims: BTreeMap<String, PersistentVolumeClaim>,
+    pub claims: BTreeMap<String, Arc<PersistentVolumeClaim>>,
     /// The time used for `minReadySeconds` availability.
     pub now: Timestamp,
 }

@@ -7,12 +7,15 @@ use crate::statefulset::pods::{
     POD_INDEX_LABEL, REVISION_LABEL, claim_name, identity_matches, is_available, is_running_and_ready,
     is_terminating, ordinal, storage_matches,
 };
-use crate::statefulset::{Action, BerthExtensions, Event, Observed, Outcome, Plan, SetView, plan};
+use crate::statefulset::{
+    Action, BerthExtensions, Event, Observed, Outcome, Plan, PodMemo, SetView, plan, plan_with,
+};
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The simulated cluster.
 pub struct World {
@@ -38,6 +41,10 @@ pub struct World {
     pub events: Vec<Event>,
     /// The last plan.
     pub last: Plan,
+    /// The pods as an informer shares them: the same `Arc` until a pod changes.
+    shared: BTreeMap<String, Arc<Pod>>,
+    /// The memo kept between syncs, as the controller keeps it.
+    memo: PodMemo,
 }
 
 /// A short description of an action, for logs and assertions.
@@ -74,6 +81,8 @@ impl World {
             log: vec![],
             events: vec![],
             last: Plan::default(),
+            shared: BTreeMap::new(),
+            memo: PodMemo::default(),
         }
     }
 
@@ -89,10 +98,14 @@ impl World {
     pub fn observed(&self) -> Observed {
         Observed {
             set: self.set.clone(),
-            pods: self.pods.values().cloned().map(std::sync::Arc::new).collect(),
+            pods: self.pods.values().cloned().map(Arc::new).collect(),
             revisions: self.revisions.values().cloned().collect(),
             foreign_revisions: self.foreign.clone(),
-            claims: self.claims.clone(),
+            claims: self
+                .claims
+                .iter()
+                .map(|(k, c)| (k.clone(), Arc::new(c.clone())))
+                .collect(),
             now: self.now,
         }
     }
@@ -104,9 +117,33 @@ impl World {
         self.set.metadata.generation = Some(g + 1);
     }
 
-    /// Plans and applies one sync, checking invariants; returns the plan.
+    /// [`World::observed`] with the pods shared like an informer's: an unchanged pod is the
+    /// same allocation as at the last sync.
+    fn observed_shared(&mut self) -> Observed {
+        let mut observed = self.observed();
+        let shared: BTreeMap<String, Arc<Pod>> = self
+            .pods
+            .iter()
+            .map(|(name, pod)| {
+                let arc = match self.shared.get(name) {
+                    Some(old) if **old == *pod => old.clone(),
+                    _ => Arc::new(pod.clone()),
+                };
+                (name.clone(), arc)
+            })
+            .collect();
+        observed.pods = shared.values().cloned().collect();
+        self.shared = shared;
+        observed
+    }
+
+    /// Plans and applies one sync, checking invariants; returns the plan. The plan is made
+    /// twice, from scratch and with the memo kept between syncs, and must be the same.
     pub fn sync(&mut self) -> Plan {
-        let p = plan(&self.observed(), self.ext).unwrap();
+        let observed = self.observed_shared();
+        let p = plan(&observed, self.ext).unwrap();
+        let memoized = plan_with(&observed, self.ext, &mut self.memo).unwrap();
+        assert_eq!(memoized, p, "the memo changed the plan");
         self.apply(&p);
         self.check_invariants();
         self.last = p.clone();
