@@ -27,47 +27,81 @@ use std::time::Duration;
 /// Kubernetes' `--pvclaimbinder-sync-period` default.
 const RESYNC: Duration = Duration::from_secs(15);
 
-fn snapshot(
-    volumes: &Store<PersistentVolume>,
-    claims: &Store<PersistentVolumeClaim>,
-    classes: &Store<StorageClass>,
-    nodes: &Store<Node>,
-    pods: &Store<Pod>,
-) -> World {
-    World {
-        volumes: volumes
-            .state()
-            .iter()
-            .map(|v| (v.name_any(), (**v).clone()))
-            .collect(),
-        claims: claims
-            .state()
-            .iter()
-            .map(|c| {
-                (
-                    claim_key(&c.namespace().unwrap_or_default(), &c.name_any()),
-                    (**c).clone(),
-                )
-            })
-            .collect(),
-        classes: classes
-            .state()
-            .iter()
-            .map(|c| (c.name_any(), (**c).clone()))
-            .collect(),
-        nodes: nodes
-            .state()
-            .iter()
-            .map(|n| (n.name_any(), (**n).clone()))
-            .collect(),
-        // Only pods that mount claims matter to binding; copying the others would cost a
-        // clone of every pod in the cluster on every change.
-        pods: pods
-            .state()
-            .iter()
-            .filter(|p| mounts_claims(p))
-            .map(|p| (**p).clone())
-            .collect(),
+/// Which store allocation each entry of a map was copied from (see [`refresh`]).
+type Sources<K> = HashMap<String, Arc<K>>;
+
+/// Brings `map` up to the cache `store`: an object whose cached allocation is the one its
+/// entry was copied from keeps its entry (an unchanged object, or one this shell has written
+/// since: its entry then holds the newer version the write returned); any other object is
+/// copied anew, and vanished ones are removed. Copies only what changed, instead of every
+/// object at every pass.
+fn refresh<K>(
+    store: &Store<K>,
+    key: impl Fn(&K) -> String,
+    keep: impl Fn(&K) -> bool,
+    map: &mut std::collections::BTreeMap<String, K>,
+    sources: &mut Sources<K>,
+) where
+    K: Clone + kube::Resource<DynamicType = ()> + 'static,
+{
+    let mut next: Sources<K> = HashMap::with_capacity(sources.len());
+    for object in store.state().into_iter().filter(|o| keep(o)) {
+        let k = key(&object);
+        let unchanged = sources.get(&k).is_some_and(|old| Arc::ptr_eq(old, &object)) && map.contains_key(&k);
+        if !unchanged {
+            map.insert(k.clone(), (*object).clone());
+        }
+        next.insert(k, object);
+    }
+    map.retain(|k, _| next.contains_key(k));
+    *sources = next;
+}
+
+/// The shell's copy of the caches the planner reads, kept between passes.
+#[derive(Default)]
+struct Mirror {
+    world: World,
+    volumes: Sources<PersistentVolume>,
+    claims: Sources<PersistentVolumeClaim>,
+    classes: Sources<StorageClass>,
+    nodes: Sources<Node>,
+}
+
+impl Mirror {
+    fn refresh(
+        &mut self,
+        volumes: &Store<PersistentVolume>,
+        claims: &Store<PersistentVolumeClaim>,
+        classes: &Store<StorageClass>,
+        nodes: &Store<Node>,
+        pods: &Store<Pod>,
+    ) {
+        let w = &mut self.world;
+        refresh(
+            volumes,
+            |v| v.name_any(),
+            |_| true,
+            &mut w.volumes,
+            &mut self.volumes,
+        );
+        refresh(
+            claims,
+            |c| claim_key(&c.namespace().unwrap_or_default(), &c.name_any()),
+            |_| true,
+            &mut w.claims,
+            &mut self.claims,
+        );
+        refresh(
+            classes,
+            |c| c.name_any(),
+            |_| true,
+            &mut w.classes,
+            &mut self.classes,
+        );
+        refresh(nodes, |n| n.name_any(), |_| true, &mut w.nodes, &mut self.nodes);
+        // Only pods that mount claims matter to binding (shared, never copied: the planner
+        // only reads them).
+        w.pods = pods.state().into_iter().filter(|p| mounts_claims(p)).collect();
     }
 }
 
@@ -100,6 +134,7 @@ pub async fn run(informers: Arc<Informers>) {
     let pods = informers.get::<Pod>().notify(tx.clone(), mounts_claims);
     drop(tx);
     let mut emitted: HashSet<(String, &'static str, String)> = HashSet::new();
+    let mut mirror = Mirror::default();
     let mut resync = tokio::time::interval(RESYNC);
     loop {
         tokio::select! {
@@ -117,13 +152,14 @@ pub async fn run(informers: Arc<Informers>) {
         informers.get::<StorageClass>().synced().await;
         informers.get::<Node>().synced().await;
         informers.get::<Pod>().synced().await;
-        let mut world = snapshot(&volumes, &claims, &classes, &nodes, &pods);
+        mirror.refresh(&volumes, &claims, &classes, &nodes, &pods);
+        let world = &mut mirror.world;
         let live: HashSet<&str> = (world.volumes.values().map(|v| &v.metadata))
             .chain(world.claims.values().map(|c| &c.metadata))
             .filter_map(|m| m.uid.as_deref())
             .collect();
         emitted.retain(|(uid, _, _)| live.contains(uid.as_str()));
-        sync_all(&client, &mut world, &mut emitted).await;
+        sync_all(&client, world, &mut emitted).await;
     }
 }
 
@@ -131,10 +167,10 @@ pub async fn run(informers: Arc<Informers>) {
 async fn sync_all(client: &Client, world: &mut World, emitted: &mut HashSet<(String, &'static str, String)>) {
     let names: Vec<String> = world.volumes.keys().cloned().collect();
     for name in names {
-        let Some(volume) = world.volumes.get(&name).cloned() else {
+        let Some(volume) = world.volumes.get(&name) else {
             continue;
         };
-        let plan = sync_volume(&volume, world, k8s_openapi::jiff::Timestamp::now());
+        let plan = sync_volume(volume, world, k8s_openapi::jiff::Timestamp::now());
         run_plan(client, plan.actions, world, emitted).await;
         if let Some(e) = plan.error {
             tracing::debug!(volume = %name, error = %e, "volume sync failed");
@@ -147,10 +183,10 @@ async fn sync_all(client: &Client, world: &mut World, emitted: &mut HashSet<(Str
         .collect();
     keys.sort();
     for (_, key) in keys {
-        let Some(claim) = world.claims.get(&key).cloned() else {
+        let Some(claim) = world.claims.get(&key) else {
             continue;
         };
-        let plan = sync_claim(&claim, world, k8s_openapi::jiff::Timestamp::now());
+        let plan = sync_claim(claim, world, k8s_openapi::jiff::Timestamp::now());
         run_plan(client, plan.actions, world, emitted).await;
         if let Some(e) = plan.error {
             tracing::debug!(claim = %key, error = %e, "claim sync failed");

@@ -38,8 +38,8 @@ pub struct World {
     pub classes: BTreeMap<String, StorageClass>,
     /// Nodes by name.
     pub nodes: BTreeMap<String, Node>,
-    /// Pods (only those using claims matter).
-    pub pods: Vec<Pod>,
+    /// Pods (only those using claims matter), shared with the cache.
+    pub pods: Vec<std::sync::Arc<Pod>>,
 }
 
 /// An event about a claim or a volume, with Kubernetes' reason and message.
@@ -419,7 +419,10 @@ fn check_volume_satisfies_claim(
 
 /// Pods that have not finished and reference the claim (directly or as a generic ephemeral
 /// volume), as `PodPVCIndex` indexes them.
-fn pods_using<'a>(claim: &PersistentVolumeClaim, pods: &'a [Pod]) -> impl Iterator<Item = &'a Pod> {
+fn pods_using<'a>(
+    claim: &PersistentVolumeClaim,
+    pods: &'a [std::sync::Arc<Pod>],
+) -> impl Iterator<Item = &'a std::sync::Arc<Pod>> {
     let ns = claim.metadata.namespace.clone().unwrap_or_default();
     let name = claim.metadata.name.clone().unwrap_or_default();
     pods.iter().filter(move |p| {

@@ -854,7 +854,7 @@ fn wait_for_first_consumer_claims_wait_for_a_node() {
             "spec": {"containers": [], "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data-web-0"}}]}}))
         .expect("pod")
     };
-    w.pods = vec![pod("web-0")];
+    w.pods = vec![std::sync::Arc::new(pod("web-0"))];
     let plan = sync_claim(&w.claims["ns/data-web-0"], &w, now());
     assert_eq!(
         events(&plan),
@@ -864,7 +864,7 @@ fn wait_for_first_consumer_claims_wait_for_a_node() {
             "waiting for pod web-0 to be scheduled".to_string()
         )]
     );
-    w.pods.push(pod("web-x"));
+    w.pods.push(std::sync::Arc::new(pod("web-x")));
     let plan = sync_claim(&w.claims["ns/data-web-0"], &w, now());
     assert_eq!(events(&plan)[0].2, "waiting for pods web-0,web-x to be scheduled");
 }

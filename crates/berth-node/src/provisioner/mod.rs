@@ -57,8 +57,9 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the provisioner re-examines everything without a change.
@@ -168,16 +169,21 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
         {
             continue;
         }
-        let existing: BTreeSet<String> = volumes.state().iter().map(|v| v.name_any()).collect();
+        // Looked up by name once per pass, not searched for each claim.
+        let volume_list = volumes.state();
+        let by_name: HashMap<String, &Arc<PersistentVolume>> =
+            volume_list.iter().map(|v| (v.name_any(), v)).collect();
+        let class_list = classes.state();
+        let existing: BTreeSet<String> = by_name.keys().cloned().collect();
         let live: HashSet<String> = (claims.state().iter().filter_map(|c| c.uid()))
             .chain(volumes.state().iter().filter_map(|v| v.uid()))
             .collect();
         p.emitted.retain(|(uid, _, _)| live.contains(uid));
         for claim in claims.state() {
-            let class = classes
-                .state()
-                .into_iter()
-                .find(|c| c.name_any() == decide::claim_class(&claim));
+            let class = class_list
+                .iter()
+                .find(|c| c.metadata.name.as_deref() == Some(decide::claim_class(&claim)))
+                .cloned();
             let name = volume_name(&claim);
             let decision = decide_claim(
                 &claim,
@@ -189,8 +195,7 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
             let pool_size = class.as_deref().map_or(driver::DEFAULT_POOL_SIZE, pool_size);
             p.act_on_claim(&claim, decision, pool_size).await;
             let bound = claim.spec.as_ref().and_then(|s| s.volume_name.clone());
-            if let Some(volume) = bound.and_then(|b| volumes.state().into_iter().find(|v| v.name_any() == b))
-            {
+            if let Some(volume) = bound.and_then(|b| by_name.get(&b).map(|v| Arc::clone(v))) {
                 let decision = expand::decide(&claim, &volume, class.as_deref(), &p.node.name);
                 p.act_on_size(&claim, &volume, decision).await;
             }
