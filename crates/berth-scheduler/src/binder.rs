@@ -13,7 +13,7 @@
 
 use crate::assumed::AssumedPods;
 use crate::events::{EventType, Recorder};
-use crate::placement::{Unschedulable, schedule_in};
+use crate::placement::{Placement, Unschedulable, schedule_from, schedule_in};
 use crate::selectors::Labels;
 use crate::snapshot::{Cluster, Placed, Snapshot};
 use crate::volume_topology::{ANN_SELECTED_NODE, VolumeTopology, compute};
@@ -156,6 +156,7 @@ pub async fn run_with(informers: Arc<Informers>, options: Options) {
         options,
         assumed: AssumedPods::default(),
         reported: HashMap::new(),
+        next_start: 0,
     };
     let mut resync = tokio::time::interval(RESYNC);
     let mut soon = false;
@@ -179,6 +180,8 @@ struct Binder {
     assumed: AssumedPods,
     /// The last FailedScheduling message recorded per pod.
     reported: HashMap<String, String>,
+    /// Where the next cycle starts filtering (kube-scheduler's `nextStartNodeIndex`).
+    next_start: usize,
 }
 
 impl Binder {
@@ -264,14 +267,18 @@ impl Binder {
             // A pod assumed while its claims bind is counted in the snapshot; it is not its own
             // neighbour. (Only an assumed pod can be counted: pending pods are not bound.)
             let was_assumed = self.assumed.get(pod).is_some();
+            let start = self.next_start;
             let decision = if was_assumed && snapshot.counts(pod) {
                 let mut without = snapshot.clone();
                 without.remove(pod);
-                decide(pod, &without, &topology, pod_claims)
+                decide(pod, &without, &topology, pod_claims, start)
             } else {
-                decide(pod, &snapshot, &topology, pod_claims)
+                decide(pod, &snapshot, &topology, pod_claims, start)
             };
-            let result = match decision {
+            if !snapshot.nodes.is_empty() {
+                self.next_start = (start + decision.processed) % snapshot.nodes.len();
+            }
+            let result = match decision.result {
                 Ok(node) => {
                     let placed = self.place(pod, &node, &topology, pod_claims, now).await;
                     if placed.is_ok() && !was_assumed {
@@ -347,12 +354,15 @@ impl Binder {
 
 /// Placement, preferring the node the pod's delayed claims were already handed to when it
 /// still fits (so a retry does not move claims the volume binder is provisioning).
+/// One cycle for `pod`: on the node its delayed claims were given, if it still fits there;
+/// else on the nodes from `start` on (see [`Placement::processed`]).
 fn decide(
     pod: &Pod,
     snapshot: &Snapshot<'_>,
     topology: &VolumeTopology,
     claims: &[&PersistentVolumeClaim],
-) -> Result<String, Unschedulable> {
+    start: usize,
+) -> Placement {
     let selected = topology.delayed.iter().find_map(|d| {
         claims
             .iter()
@@ -364,10 +374,13 @@ fn decide(
         if !narrowed.nodes.is_empty()
             && let Ok(node) = schedule_in(pod, &narrowed, topology)
         {
-            return Ok(node);
+            return Placement {
+                result: Ok(node),
+                processed: 0,
+            };
         }
     }
-    schedule_in(pod, snapshot, topology)
+    schedule_from(pod, snapshot, topology, start)
 }
 
 async fn select_node(client: &Client, pod: &Pod, claim: &str, node: &str) -> Result<(), BinderError> {

@@ -247,3 +247,56 @@ fn terminal_pods_free_their_resources() {
     );
     assert_eq!(run(&w, &p), Ok("a".to_string()));
 }
+
+#[test]
+fn feasible_nodes_to_find_follow_kube_schedulers_adaptive_percentage() {
+    // kube-scheduler's TestNumFeasibleNodesToFind, with percentageOfNodesToScore unset.
+    for (nodes, want) in [
+        (0, 0),
+        (10, 10),
+        (99, 99),
+        (100, 100),
+        (150, 100),
+        (300, 144),
+        (1000, 420),
+        (5000, 500),
+        (6000, 300),
+        (10000, 500),
+    ] {
+        assert_eq!(num_feasible_nodes_to_find(nodes), want, "{nodes} nodes");
+    }
+}
+
+#[test]
+fn a_cycle_filters_nodes_from_its_start_until_enough_fit() {
+    // 300 nodes: a cycle stops after 144 feasible ones, and the next starts where it stopped.
+    let nodes: Vec<k8s_openapi::api::core::v1::Node> =
+        (0..300).map(|i| node(&format!("n{i:03}"), json!({}))).collect();
+    let w = World::new(nodes);
+    let p = pod("p", json!({}), json!({}));
+    w.snapshot(&p, |s| {
+        let first = schedule_from(&p, s, &VolumeTopology::default(), 0);
+        assert_eq!(first.processed, 144);
+        assert_eq!(first.result, Ok("n000".to_string()), "ties go to the first name");
+        let next = schedule_from(&p, s, &VolumeTopology::default(), 144);
+        assert_eq!(next.processed, 144);
+        assert_eq!(next.result, Ok("n144".to_string()));
+        let wrapped = schedule_from(&p, s, &VolumeTopology::default(), 288);
+        assert_eq!(
+            wrapped.result,
+            Ok("n000".to_string()),
+            "wraps around past the last node"
+        );
+    });
+    // Nothing fits: every node is filtered, and the message counts them all.
+    let impossible = pod("p", json!({}), json!({"nodeSelector": {"disk": "ssd"}}));
+    w.snapshot(&impossible, |s| {
+        let none = schedule_from(&impossible, s, &VolumeTopology::default(), 17);
+        assert_eq!(none.processed, 300);
+        assert_eq!(
+            none.result.expect_err("unschedulable").message,
+            "0/300 nodes are available: 300 node(s) didn't match Pod's node affinity/selector. \
+             preemption: 0/300 nodes are available: 300 Preemption is not helpful for scheduling.."
+        );
+    });
+}
