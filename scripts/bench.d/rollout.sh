@@ -13,7 +13,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 nodes=$(( (n + 109) / 110 ))
 "$ROOT/target/release/berth" server --runtime sim --nodes "$nodes" --data-dir "$dir" --listen "127.0.0.1:$port" 2>"$dir/log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'rc=$?; kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"; exit $rc' EXIT
 for _ in $(seq 100); do [ -f "$dir/kubeconfig" ] && break; sleep 0.1; done
 export KUBECONFIG=$dir/kubeconfig
 for _ in $(seq 100); do [ "$(kubectl get nodes --no-headers 2>/dev/null | grep -c ' Ready')" -ge "$nodes" ] && break; sleep 0.1; done

@@ -66,6 +66,13 @@ impl<T, V> IdentityMemo<T, V> {
         &entry.value
     }
 
+    /// The value already derived for `object`, if any (does not count as a look).
+    pub fn get(&self, object: &Arc<T>) -> Option<&V> {
+        self.entries
+            .get(&(Arc::as_ptr(object) as usize))
+            .map(|e| &e.value)
+    }
+
     /// Drops the entries not looked at since the last sweep.
     pub fn sweep(&mut self) {
         self.entries.retain(|_, e| std::mem::take(&mut e.seen));
@@ -106,6 +113,8 @@ mod tests {
         assert_eq!(*memo.get_or_derive(&a.clone(), derive), 5);
         assert_eq!(*memo.get_or_derive(&b, derive), 6);
         assert_eq!(derived.get(), 2, "same allocation, same value");
+        assert_eq!(memo.get(&b), Some(&6));
+        assert_eq!(memo.get(&Arc::new("web-0".to_string())), None);
         // An equal object in a new allocation (a new version) is derived again.
         let a2 = Arc::new("web-0".to_string());
         memo.get_or_derive(&a2, derive);

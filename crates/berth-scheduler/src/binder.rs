@@ -15,8 +15,9 @@ use crate::assumed::AssumedPods;
 use crate::events::{EventType, Recorder};
 use crate::placement::{Placement, Unschedulable, schedule_from, schedule_in};
 use crate::selectors::Labels;
-use crate::snapshot::{Cluster, Placed, Snapshot};
+use crate::snapshot::{Cluster, Placed, PodRequests, Snapshot};
 use crate::volume_topology::{ANN_SELECTED_NODE, VolumeTopology, compute};
+use berth_informer::memo::IdentityMemo;
 use berth_informer::{Informers, Object};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -157,6 +158,7 @@ pub async fn run_with(informers: Arc<Informers>, options: Options) {
         assumed: AssumedPods::default(),
         reported: HashMap::new(),
         next_start: 0,
+        requests: IdentityMemo::default(),
     };
     let mut resync = tokio::time::interval(RESYNC);
     let mut soon = false;
@@ -182,6 +184,8 @@ struct Binder {
     reported: HashMap<String, String>,
     /// Where the next cycle starts filtering (kube-scheduler's `nextStartNodeIndex`).
     next_start: usize,
+    /// The requests of each placed pod, per pod version.
+    requests: IdentityMemo<Pod, PodRequests>,
 }
 
 impl Binder {
@@ -237,10 +241,20 @@ impl Binder {
             .iter()
             .map(|a| (a.node.clone(), a.pod.clone()))
             .collect();
+        // Each placed pod's requests are parsed once per pod version, not at every pass.
+        let mut requests = std::mem::take(&mut self.requests);
+        for (_, pod) in bound.iter().chain(assumed.iter()) {
+            requests.get_or_derive(pod, PodRequests::of);
+        }
+        requests.sweep();
         let placed: Vec<Placed<'_>> = bound
             .iter()
             .chain(assumed.iter())
-            .map(|(node, pod)| Placed { node, pod })
+            .map(|(node, pod)| Placed {
+                node,
+                pod,
+                requests: requests.get(pod),
+            })
             .collect();
         let cluster = Cluster {
             nodes: &nodes,
@@ -293,6 +307,9 @@ impl Binder {
                 failed = true;
             }
         }
+        drop(snapshot);
+        drop(placed);
+        self.requests = requests;
         failed
     }
 

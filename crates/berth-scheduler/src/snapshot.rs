@@ -21,6 +21,29 @@ pub struct Placed<'a> {
     pub node: &'a str,
     /// The pod.
     pub pod: &'a Pod,
+    /// Its requests when already known (the scheduler keeps them per pod version); computed
+    /// from the pod when `None`.
+    pub requests: Option<&'a PodRequests>,
+}
+
+/// What a pod requests, as the resource filter and the scorer count it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodRequests {
+    /// `pod_requests(pod, false)`.
+    pub requested: Resources,
+    /// `pod_requests(pod, true)`: with the scorer's defaults for containers that request
+    /// nothing.
+    pub non_zero: Resources,
+}
+
+impl PodRequests {
+    /// The requests of `pod`.
+    pub fn of(pod: &Pod) -> Self {
+        PodRequests {
+            requested: pod_requests(pod, false),
+            non_zero: pod_requests(pod, true),
+        }
+    }
 }
 
 /// Everything placement reads besides the pod itself.
@@ -77,13 +100,18 @@ impl<'a> NodeInfo<'a> {
 
     /// Counts `pod` as placed on the node.
     pub fn add(&mut self, pod: &'a Pod) {
+        self.add_with(pod, &PodRequests::of(pod));
+    }
+
+    /// [`NodeInfo::add`] with the pod's requests already known.
+    pub fn add_with(&mut self, pod: &'a Pod, requests: &PodRequests) {
         self.pods.push(pod);
         let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
         if affinity.is_some_and(|a| a.pod_affinity.is_some() || a.pod_anti_affinity.is_some()) {
             self.with_affinity.push(pod);
         }
-        self.requested.add(&pod_requests(pod, false));
-        self.requested_non_zero.add(&pod_requests(pod, true));
+        self.requested.add(&requests.requested);
+        self.requested_non_zero.add(&requests.non_zero);
     }
 
     /// Stops counting the pods `keep` rejects (sums recomputed).
@@ -176,7 +204,10 @@ impl<'a> Snapshot<'a> {
             namespace_labels: cluster.namespace_labels,
         };
         for placed in cluster.placed {
-            snapshot.add(placed.node, placed.pod);
+            match placed.requests {
+                Some(requests) => snapshot.add_with(placed.node, placed.pod, requests),
+                None => snapshot.add(placed.node, placed.pod),
+            }
         }
         snapshot
     }
@@ -184,12 +215,24 @@ impl<'a> Snapshot<'a> {
     /// Counts `pod` on the node `node` (a pod placed since the snapshot was taken); a
     /// terminated pod or an unknown node is ignored.
     pub fn add(&mut self, node: &str, pod: &'a Pod) {
-        if is_terminal(pod) {
-            return;
-        }
-        if let Ok(i) = self.nodes.binary_search_by(|n| n.name.cmp(node)) {
+        if let Some(i) = self.counted_at(node, pod) {
             self.nodes[i].add(pod);
         }
+    }
+
+    /// [`Snapshot::add`] with the pod's requests already known.
+    pub fn add_with(&mut self, node: &str, pod: &'a Pod, requests: &PodRequests) {
+        if let Some(i) = self.counted_at(node, pod) {
+            self.nodes[i].add_with(pod, requests);
+        }
+    }
+
+    /// The index of `node` when `pod` counts there (not terminated, a known node).
+    fn counted_at(&self, node: &str, pod: &Pod) -> Option<usize> {
+        if is_terminal(pod) {
+            return None;
+        }
+        self.nodes.binary_search_by(|n| n.name.cmp(node)).ok()
     }
 
     /// Stops counting `pod` wherever it is counted (the pod being scheduled is not its own

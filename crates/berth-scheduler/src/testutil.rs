@@ -113,7 +113,11 @@ impl World {
         let placed: Vec<Placed<'_>> = self
             .pods
             .iter()
-            .map(|(n, p)| Placed { node: n, pod: p })
+            .map(|(n, p)| Placed {
+                node: n,
+                pod: p,
+                requests: None,
+            })
             .collect();
         let c = Cluster {
             nodes: &self.nodes,

@@ -300,3 +300,45 @@ fn a_cycle_filters_nodes_from_its_start_until_enough_fit() {
         );
     });
 }
+
+#[test]
+fn known_requests_count_as_the_pods_own() {
+    use crate::snapshot::{Cluster, Placed, PodRequests};
+    let nodes = vec![node("a", json!({}))];
+    let busy = pod(
+        "q",
+        json!({}),
+        json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "2", "memory": "1Gi"}}}]}),
+    );
+    let idle = pod("r", json!({}), json!({"containers": [{"name": "c"}]}));
+    let known: Vec<PodRequests> = [&busy, &idle].iter().map(|p| PodRequests::of(p)).collect();
+    let labels = std::collections::BTreeMap::new();
+    let sums = |with_known: bool| {
+        let placed: Vec<Placed<'_>> = [&busy, &idle]
+            .iter()
+            .zip(&known)
+            .map(|(p, r)| Placed {
+                node: "a",
+                pod: p,
+                requests: with_known.then_some(r),
+            })
+            .collect();
+        let cluster = Cluster {
+            nodes: &nodes,
+            placed: &placed,
+            namespace_labels: &labels,
+        };
+        let s = Snapshot::of(&cluster);
+        (
+            s.nodes[0].requested.clone(),
+            s.nodes[0].requested_non_zero.clone(),
+        )
+    };
+    let (requested, non_zero) = sums(true);
+    assert_eq!((requested.clone(), non_zero.clone()), sums(false));
+    assert_eq!(requested.milli_cpu, 2000);
+    assert_eq!(
+        non_zero.milli_cpu, 2100,
+        "the idle pod counts the scorer's default"
+    );
+}
