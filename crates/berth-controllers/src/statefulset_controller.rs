@@ -61,7 +61,17 @@ struct Context {
     /// The StatefulSets (the controller's own cache), to drop the memos of deleted ones.
     sets: Store<StatefulSet>,
     /// What each set's syncs keep of its pods between syncs, by set UID.
-    memos: Mutex<HashMap<String, SetMemo>>,
+    memos: Mutex<Memos>,
+}
+
+/// The sets' memos, by set UID.
+#[derive(Default)]
+struct Memos {
+    by_set: HashMap<String, SetMemo>,
+    /// Deleted sets leave memos behind: past this many, the memos of sets no longer cached
+    /// are dropped (and the bound doubles from what is left), so the sweep costs O(1) per
+    /// sync amortized, not a walk over every set at every sync.
+    sweep_above: usize,
 }
 
 /// Derived once per pod version for one set (see [`berth_informer::memo`]).
@@ -119,7 +129,7 @@ pub async fn run(informers: Arc<Informers>, extensions: BerthExtensions) {
     );
     let ctx = Arc::new(Context {
         sets: controller.store(),
-        memos: Mutex::new(HashMap::new()),
+        memos: Mutex::new(Memos::default()),
         client: client.clone(),
         pod_index: pods.clone(),
         revision_index: revisions.clone(),
@@ -299,7 +309,7 @@ fn take_memo(ctx: &Context, uid: &str) -> SetMemo {
         .memos
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    memos.remove(uid).unwrap_or_default()
+    memos.by_set.remove(uid).unwrap_or_default()
 }
 
 fn put_memo(ctx: &Context, uid: String, memo: SetMemo) {
@@ -307,12 +317,12 @@ fn put_memo(ctx: &Context, uid: String, memo: SetMemo) {
         .memos
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    memos.insert(uid, memo);
-    // Deleted sets leave memos behind: drop them once there are more memos than sets.
-    if memos.len() > ctx.sets.state().len() {
+    memos.by_set.insert(uid, memo);
+    if memos.by_set.len() > memos.sweep_above {
         let live: std::collections::HashSet<String> =
             ctx.sets.state().iter().filter_map(|s| s.uid()).collect();
-        memos.retain(|uid, _| live.contains(uid));
+        memos.by_set.retain(|uid, _| live.contains(uid));
+        memos.sweep_above = (2 * memos.by_set.len()).max(16);
     }
 }
 

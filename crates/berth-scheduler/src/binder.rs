@@ -307,8 +307,6 @@ impl Binder {
                 failed = true;
             }
         }
-        drop(snapshot);
-        drop(placed);
         self.requests = requests;
         failed
     }
@@ -370,9 +368,8 @@ impl Binder {
 }
 
 /// Placement, preferring the node the pod's delayed claims were already handed to when it
-/// still fits (so a retry does not move claims the volume binder is provisioning).
-/// One cycle for `pod`: on the node its delayed claims were given, if it still fits there;
-/// else on the nodes from `start` on (see [`Placement::processed`]).
+/// still fits (so a retry does not move claims the volume binder is provisioning); else a
+/// cycle over the nodes from `start` on (see [`Placement::processed`]).
 fn decide(
     pod: &Pod,
     snapshot: &Snapshot<'_>,

@@ -16,7 +16,9 @@ use std::collections::BTreeSet;
 /// Kubernetes' `MaxBatchSize` for slow-start batches.
 pub const MAX_BATCH_SIZE: usize = 500;
 
-/// One in-range ordinal: the observed pod, or the pod to create.
+/// One pod of the sync: an observed member of the set (in range or condemned), or, for an
+/// in-range ordinal without one, the pod to create.
+#[derive(Clone, Copy)]
 struct Slot<'p> {
     ordinal: i64,
     /// The observed pod, or the one to create.
@@ -25,16 +27,6 @@ struct Slot<'p> {
     /// The pod's state at this sync.
     state: PodState,
     /// `identityMatches` and `storageMatches` (for an observed pod).
-    identity_ok: bool,
-    storage_ok: bool,
-}
-
-/// One observed pod of the set: its ordinal and what the sync reads of it.
-#[derive(Clone, Copy)]
-struct Member<'p> {
-    pod: &'p Pod,
-    ordinal: i64,
-    state: PodState,
     identity_ok: bool,
     storage_ok: bool,
 }
@@ -132,14 +124,15 @@ pub fn plan_with(observed: &Observed, ext: BerthExtensions, memo: &mut PodMemo) 
     }
 
     let (mrs, now) = (p.set.min_ready_seconds, observed.now);
-    let members: Vec<Member> = observed
+    let members: Vec<Slot> = observed
         .pods
         .iter()
         .filter_map(|pod| {
             let facts = memo.facts.get_or_derive(pod, |pod| PodFacts::of(&p.set, pod));
-            Some(Member {
+            Some(Slot {
                 pod,
                 ordinal: facts.ordinal?,
+                observed: true,
                 state: facts.state(mrs, now, &p.current, &p.update),
                 identity_ok: facts.identity_ok,
                 storage_ok: facts.storage_ok,
@@ -187,7 +180,7 @@ pub fn slow_start(tasks: Vec<Task>) -> Vec<Batch> {
 impl<'a> Planner<'a> {
     fn run(
         &mut self,
-        members: &[Member],
+        members: &[Slot],
         current_t: &PodTemplateSpec,
         update_t: &PodTemplateSpec,
     ) -> Result<(), PlanError> {
@@ -196,9 +189,9 @@ impl<'a> Planner<'a> {
         // Step 6: in-range slots (missing ones built at the right revision) and condemned pods.
         // Pods are large: slots point at them (observed ones, or the missing ones built here)
         // rather than moving copies around.
-        let mut observed_at: Vec<Option<&Member>> =
+        let mut observed_at: Vec<Option<&Slot>> =
             (set.start..set.start + set.replicas).map(|_| None).collect();
-        let mut condemned: Vec<&Member> = Vec::new();
+        let mut condemned: Vec<&Slot> = Vec::new();
         for m in members {
             if set.in_range(m.ordinal) {
                 observed_at[usize::try_from(m.ordinal - set.start).unwrap_or(0)] = Some(m);
@@ -224,14 +217,7 @@ impl<'a> Planner<'a> {
             .iter()
             .zip(set.start..)
             .filter_map(|(m, o)| match m {
-                Some(m) => Some(Slot {
-                    ordinal: o,
-                    pod: m.pod,
-                    observed: true,
-                    state: m.state,
-                    identity_ok: m.identity_ok,
-                    storage_ok: m.storage_ok,
-                }),
+                Some(m) => Some(**m),
                 None => missing.next().map(|pod| Slot {
                     ordinal: o,
                     pod,
@@ -420,7 +406,7 @@ impl<'a> Planner<'a> {
     }
 
     /// `processCondemned`.
-    fn process_condemned(&mut self, member: &Member, first_unhealthy: Option<&str>) -> (bool, Task) {
+    fn process_condemned(&mut self, member: &Slot, first_unhealthy: Option<&str>) -> (bool, Task) {
         let (pod, state) = (member.pod, member.state);
         let monotonic = self.set.monotonic;
         if state.terminating {

@@ -149,19 +149,7 @@ pub struct PodState {
 impl PodState {
     /// The state of `pod` at `now`, against the sync's `current` and `update` revisions.
     pub fn of(pod: &Pod, min_ready_seconds: i32, now: Timestamp, current: &str, update: &str) -> Self {
-        let phase = phase(pod);
-        let revision = pod_revision(pod);
-        let ready = ready_condition(pod).filter(|c| c.status == "True");
-        PodState {
-            created: !phase.is_empty(),
-            pending: phase == "Pending",
-            finished: matches!(phase, "Failed" | "Succeeded"),
-            terminating: is_terminating(pod),
-            running_and_ready: phase == "Running" && ready.is_some(),
-            available: is_available(pod, min_ready_seconds, now),
-            at_current: revision == current,
-            at_update: revision == update,
-        }
+        Readings::of(pod).state(min_ready_seconds, now, current, update)
     }
 
     /// [`is_healthy`].
@@ -202,22 +190,53 @@ impl PodFacts {
             .and_then(parent_and_ordinal)
             .filter(|(parent, _)| *parent == set.name)
             .map(|(_, o)| o);
+        let readings = Readings::of(pod);
         PodFacts {
             ordinal,
             identity_ok: ordinal.is_some() && identity_matches(set, pod),
             storage_ok: ordinal.is_some() && storage_matches(set, pod),
-            phase: phase(pod).to_string(),
-            ready_since: ready_condition(pod)
-                .filter(|c| c.status == "True")
-                .map(|c| c.last_transition_time.as_ref().map(|t| t.0)),
-            terminating: is_terminating(pod),
-            revision: pod_revision(pod).to_string(),
+            phase: readings.phase.to_string(),
+            ready_since: readings.ready_since,
+            terminating: readings.terminating,
+            revision: readings.revision.to_string(),
         }
     }
 
     /// The pod's state at `now` against the sync's revisions (what [`PodState::of`] gives).
     pub fn state(&self, min_ready_seconds: i32, now: Timestamp, current: &str, update: &str) -> PodState {
-        let phase = self.phase.as_str();
+        let readings = Readings {
+            phase: &self.phase,
+            ready_since: self.ready_since,
+            terminating: self.terminating,
+            revision: &self.revision,
+        };
+        readings.state(min_ready_seconds, now, current, update)
+    }
+}
+
+/// The parts of a pod its [`PodState`] is computed from.
+struct Readings<'a> {
+    phase: &'a str,
+    /// `Some` when `Ready=True`, with its `lastTransitionTime`.
+    ready_since: Option<Option<Timestamp>>,
+    terminating: bool,
+    revision: &'a str,
+}
+
+impl<'a> Readings<'a> {
+    fn of(pod: &'a Pod) -> Self {
+        Readings {
+            phase: phase(pod),
+            ready_since: ready_condition(pod)
+                .filter(|c| c.status == "True")
+                .map(|c| c.last_transition_time.as_ref().map(|t| t.0)),
+            terminating: is_terminating(pod),
+            revision: pod_revision(pod),
+        }
+    }
+
+    /// As [`is_available`] decides from the ready condition.
+    fn state(&self, min_ready_seconds: i32, now: Timestamp, current: &str, update: &str) -> PodState {
         let available = match self.ready_since {
             None => false,
             Some(_) if min_ready_seconds <= 0 => true,
@@ -227,11 +246,11 @@ impl PodFacts {
                 .is_ok_and(|until| until < now),
         };
         PodState {
-            created: !phase.is_empty(),
-            pending: phase == "Pending",
-            finished: matches!(phase, "Failed" | "Succeeded"),
+            created: !self.phase.is_empty(),
+            pending: self.phase == "Pending",
+            finished: matches!(self.phase, "Failed" | "Succeeded"),
             terminating: self.terminating,
-            running_and_ready: phase == "Running" && self.ready_since.is_some(),
+            running_and_ready: self.phase == "Running" && self.ready_since.is_some(),
             available,
             at_current: self.revision == current,
             at_update: self.revision == update,

@@ -5,8 +5,6 @@
 use super::pods::PodState;
 use super::spec::SetView;
 use k8s_openapi::api::apps::v1::StatefulSetStatus;
-use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::jiff::Timestamp;
 use std::time::Duration;
 
 /// The counted part of the status.
@@ -24,23 +22,8 @@ pub struct Counts {
     pub updated: i32,
 }
 
-/// `computeReplicaStatus` over `pods`.
-pub fn count<'a>(
-    pods: impl IntoIterator<Item = &'a Pod>,
-    min_ready_seconds: i32,
-    now: Timestamp,
-    current: &str,
-    update: &str,
-) -> Counts {
-    let mut c = Counts::default();
-    for pod in pods {
-        c.add(&PodState::of(pod, min_ready_seconds, now, current, update));
-    }
-    c
-}
-
 impl Counts {
-    /// Counts one pod of `computeReplicaStatus`.
+    /// Counts one pod of `computeReplicaStatus` (the planner adds every member of the set).
     pub fn add(&mut self, pod: &PodState) {
         if pod.created {
             self.replicas += 1;

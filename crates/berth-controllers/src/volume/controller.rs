@@ -38,14 +38,13 @@ type Sources<K> = HashMap<String, Arc<K>>;
 fn refresh<K>(
     store: &Store<K>,
     key: impl Fn(&K) -> String,
-    keep: impl Fn(&K) -> bool,
     map: &mut std::collections::BTreeMap<String, K>,
     sources: &mut Sources<K>,
 ) where
     K: Clone + kube::Resource<DynamicType = ()> + 'static,
 {
     let mut next: Sources<K> = HashMap::with_capacity(sources.len());
-    for object in store.state().into_iter().filter(|o| keep(o)) {
+    for object in store.state() {
         let k = key(&object);
         let unchanged = sources.get(&k).is_some_and(|old| Arc::ptr_eq(old, &object)) && map.contains_key(&k);
         if !unchanged {
@@ -77,28 +76,15 @@ impl Mirror {
         pods: &Store<Pod>,
     ) {
         let w = &mut self.world;
-        refresh(
-            volumes,
-            |v| v.name_any(),
-            |_| true,
-            &mut w.volumes,
-            &mut self.volumes,
-        );
+        refresh(volumes, |v| v.name_any(), &mut w.volumes, &mut self.volumes);
         refresh(
             claims,
             |c| claim_key(&c.namespace().unwrap_or_default(), &c.name_any()),
-            |_| true,
             &mut w.claims,
             &mut self.claims,
         );
-        refresh(
-            classes,
-            |c| c.name_any(),
-            |_| true,
-            &mut w.classes,
-            &mut self.classes,
-        );
-        refresh(nodes, |n| n.name_any(), |_| true, &mut w.nodes, &mut self.nodes);
+        refresh(classes, |c| c.name_any(), &mut w.classes, &mut self.classes);
+        refresh(nodes, |n| n.name_any(), &mut w.nodes, &mut self.nodes);
         // Only pods that mount claims matter to binding (shared, never copied: the planner
         // only reads them).
         w.pods = pods.state().into_iter().filter(|p| mounts_claims(p)).collect();

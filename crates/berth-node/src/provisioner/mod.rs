@@ -174,7 +174,6 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
         let by_name: HashMap<String, &Arc<PersistentVolume>> =
             volume_list.iter().map(|v| (v.name_any(), v)).collect();
         let class_list = classes.state();
-        let existing: BTreeSet<String> = by_name.keys().cloned().collect();
         let live: HashSet<String> = (claims.state().iter().filter_map(|c| c.uid()))
             .chain(volumes.state().iter().filter_map(|v| v.uid()))
             .collect();
@@ -188,7 +187,7 @@ pub async fn run(client: Client, node_name: String, zone: Option<String>, volume
             let decision = decide_claim(
                 &claim,
                 class.as_deref(),
-                existing.contains(&name),
+                by_name.contains_key(&name),
                 &p.node,
                 &p.root.to_string_lossy(),
             );
